@@ -1,0 +1,210 @@
+"""Typed questionnaire definitions.
+
+A questionnaire is validated from YAML (see ``loader``) into these frozen
+objects. The same objects are rebuilt from the JSON stored with each
+published version (``Questionnaire.from_dict``), so a response is always read
+against the exact wording it answered, whatever the YAML file says today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# An answer as the journey holds it: one code, several codes, or text.
+AnswerValue = str | list[str]
+Answers = dict[str, AnswerValue]
+
+
+class Audience(StrEnum):
+    PARENT_CARER = "parent_carer"
+    YOUNG_PERSON = "young_person"
+    SETTING = "setting"
+    PRACTITIONER = "practitioner"
+
+    @property
+    def label(self) -> str:
+        return {
+            "parent_carer": "Parents and carers",
+            "young_person": "Children and young people",
+            "setting": "Schools, colleges and early years settings",
+            "practitioner": "Professionals",
+        }[self.value]
+
+
+class QuestionType(StrEnum):
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    LIKERT = "likert"
+    YES_NO = "yes_no"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    DATE = "date"
+
+    @property
+    def is_choice(self) -> bool:
+        return self in CHOICE_TYPES
+
+    @property
+    def is_text(self) -> bool:
+        return self in (QuestionType.SHORT_TEXT, QuestionType.LONG_TEXT)
+
+
+CHOICE_TYPES = frozenset(
+    {QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE, QuestionType.LIKERT, QuestionType.YES_NO}
+)
+
+# Codes of the answers kept apart from a scale. They are left out of
+# denominators by the analysis, so their codes are fixed across questionnaires.
+DONT_KNOW = "dont_know"
+NOT_APPLICABLE = "not_applicable"
+NONE_OF_THESE = "none"
+RESERVED_OPTION_VALUES = frozenset({DONT_KNOW, NOT_APPLICABLE, NONE_OF_THESE})
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+    hint: str | None = None
+    # Shown after an "or" divider, apart from the scale ("Don't know").
+    apart: bool = False
+    # A checkbox that cannot be combined with the others ("None of these").
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Show a question only when an earlier answer is one of ``any_of``."""
+
+    question: str
+    any_of: tuple[str, ...]
+
+    def holds(self, answers: Answers) -> bool:
+        given = answers.get(self.question)
+        if given is None:
+            return False
+        values = given if isinstance(given, list) else [given]
+        return any(value in self.any_of for value in values)
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    type: QuestionType
+    label: str
+    hint: str | None = None
+    required: bool = True
+    required_message: str | None = None
+    options: tuple[Option, ...] = ()
+    scale: str | None = None
+    show_if: tuple[Condition, ...] = ()
+    max_length: int | None = None
+    # Bounds: numbers for number questions, ISO dates or "today" for dates.
+    min: float | str | None = None
+    max: float | str | None = None
+    whole_number: bool = True
+    suffix: str | None = None
+
+    def is_shown(self, answers: Answers) -> bool:
+        return all(condition.holds(answers) for condition in self.show_if)
+
+    def option(self, value: str) -> Option | None:
+        return next((option for option in self.options if option.value == value), None)
+
+    @property
+    def scale_options(self) -> tuple[Option, ...]:
+        return tuple(option for option in self.options if not option.apart)
+
+    @property
+    def apart_options(self) -> tuple[Option, ...]:
+        return tuple(option for option in self.options if option.apart)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screen of the journey: a single question, or a titled group."""
+
+    key: str
+    questions: tuple[Question, ...]
+    title: str | None = None
+    hint: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.title is not None
+
+    def is_shown(self, answers: Answers) -> bool:
+        return any(question.is_shown(answers) for question in self.questions)
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    key: str
+    version: int
+    title: str
+    audience: Audience
+    intro: str
+    estimated_minutes: int
+    pages: tuple[Page, ...]
+    who_sees_answers: str | None = None
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(question for page in self.pages for question in page.questions)
+
+    def question(self, key: str) -> Question | None:
+        return next((question for question in self.questions if question.key == key), None)
+
+    def page(self, key: str) -> Page | None:
+        return next((page for page in self.pages if page.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+    @property
+    def definition_hash(self) -> str:
+        """A fingerprint of the meaning: wording, options, routing and limits."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None) -> Questionnaire:
+        """Rebuild a questionnaire from ``to_dict`` output (a published version)."""
+
+        def question(raw: dict[str, Any]) -> Question:
+            values = dict(raw)
+            values["type"] = QuestionType(values["type"])
+            values["options"] = tuple(Option(**option) for option in values["options"])
+            values["show_if"] = tuple(
+                Condition(question=c["question"], any_of=tuple(c["any_of"])) for c in values["show_if"]
+            )
+            return Question(**values)
+
+        pages = tuple(
+            Page(
+                key=page["key"],
+                title=page["title"],
+                hint=page["hint"],
+                questions=tuple(question(q) for q in page["questions"]),
+            )
+            for page in data["pages"]
+        )
+        return cls(
+            key=data["key"],
+            version=data["version"],
+            title=data["title"],
+            audience=Audience(data["audience"]),
+            intro=data["intro"],
+            estimated_minutes=data["estimated_minutes"],
+            who_sees_answers=data["who_sees_answers"],
+            pages=pages,
+            source=source,
+        )

@@ -1,0 +1,113 @@
+"""Settings, each overridable by an environment variable of the same name.
+
+Production is the default: it refuses to start without a SECRET_KEY and marks
+the session cookie Secure. ``APP_ENV=development`` (set by ``make run``) keeps
+a generated key in the instance folder and allows plain-HTTP cookies on
+localhost.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "APP_ENV": "production",
+    # Who runs the service. Shown in the header, footer and privacy notice.
+    "COUNCIL_NAME": "Example Council",
+    "SERVICE_NAME": "Have your say about SEND",
+    "CONTACT_EMAIL": "send.engagement@example.gov.uk",
+    "DATA_CONTROLLER": "",  # defaults to COUNCIL_NAME
+    "DATA_PROTECTION_OFFICER_EMAIL": "dpo@example.gov.uk",
+    "LAWFUL_BASIS": (
+        "We collect your answers to carry out our public task of reviewing and improving services "
+        "for children and young people with special educational needs and disabilities "
+        "(UK GDPR Article 6(1)(e)). Where answers include information about health or disability, "
+        "we process it for reasons of substantial public interest (UK GDPR Article 9(2)(g))."
+    ),
+    "RESPONSE_RETENTION_MONTHS": 24,
+    "RESULTS_TEXT": (
+        "We read every response. A summary of what families told us, and what we are changing "
+        "because of it, goes to the SEND partnership board and is published on the Local Offer."
+    ),
+    "ACCESSIBILITY_STATEMENT_DATE": "23 November 2026",
+    # Storage
+    "DATABASE_URL": "sqlite:///survey.db",
+    "SQLITE_BUSY_TIMEOUT_MS": 30_000,
+    "SQLITE_SYNCHRONOUS": "NORMAL",
+    "QUESTIONNAIRE_DIR": str(ROOT / "questionnaires"),
+    # The journey
+    "DRAFT_LIFETIME_HOURS": 72,
+    "CLOSING_GRACE_MINUTES": 60,
+    "SECRET_KEY": "",
+}
+
+
+def _from_environment(name: str, default: Any) -> Any:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise RuntimeError(f"The setting {name} must be a whole number, not {raw!r}.") from None
+    return raw
+
+
+def database_uri(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings = {name: _from_environment(name, default) for name, default in DEFAULTS.items()}
+    settings.update(overrides or {})
+    development = settings["APP_ENV"] in ("development", "testing")
+
+    if not settings["SECRET_KEY"]:
+        if not development:
+            raise RuntimeError(
+                "Set the SECRET_KEY environment variable to a long random value "
+                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        settings["SECRET_KEY"] = _development_secret_key(instance_path)
+
+    settings["DATA_CONTROLLER"] = settings["DATA_CONTROLLER"] or settings["COUNCIL_NAME"]
+    lifetime = timedelta(hours=settings["DRAFT_LIFETIME_HOURS"])
+    settings.update(
+        SQLALCHEMY_DATABASE_URI=database_uri(settings["DATABASE_URL"]),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # The CSRF token lives as long as the session, so someone who pauses
+        # for an hour does not lose the page they were on.
+        WTF_CSRF_TIME_LIMIT=None,
+        PERMANENT_SESSION_LIFETIME=lifetime,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not development,
+        HSTS=not development,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    return settings
+
+
+def _development_secret_key(instance_path: Path) -> str:
+    """A key kept in the instance folder, so that sessions survive a restart."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

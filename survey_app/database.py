@@ -1,0 +1,78 @@
+"""Database behaviour that the models rely on, for SQLite and PostgreSQL.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout. A write must
+start with ``BEGIN IMMEDIATE``: a transaction that begins deferred, reads, and
+then tries to write cannot wait for the lock and fails at once with
+"database is locked", whatever the timeout. So every service that writes calls
+``begin_write()`` before its first read, and a flush outside such a
+transaction is refused loudly rather than failing now and then under load.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from .extensions import db
+
+WRITE_OPTION = "survey_write"
+
+
+class WriteOutsideTransaction(RuntimeError):
+    """A flush on SQLite in a transaction that was not begun by begin_write()."""
+
+
+def init_app(app: Flask) -> None:
+    """Configure this app's engine: SQLite pragmas and how transactions begin."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy_timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    synchronous = app.config["SQLITE_SYNCHRONOUS"]
+    if synchronous not in ("NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA, not {synchronous!r}")
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: sqlite3.Connection, connection_record) -> None:
+        # The driver must not begin transactions itself: _begin does,
+        # choosing DEFERRED for reads and IMMEDIATE for writes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        # NORMAL is durable when the process is killed (WAL mode); only a
+        # power cut can lose the last commits. FULL survives that too.
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@event.listens_for(Session, "before_flush")
+def _require_write_transaction(session: Session, flush_context, instances) -> None:
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(WRITE_OPTION):
+        raise WriteOutsideTransaction("Call begin_write() before changing the database.")
+
+
+def begin_write() -> None:
+    """Start the session's transaction as a write transaction.
+
+    Any read-only transaction already open is ended first (its objects stay
+    usable: the session does not expire them on commit).
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(WRITE_OPTION):
+            return
+        session.commit()
+    session.connection(execution_options={WRITE_OPTION: True})

@@ -1,0 +1,79 @@
+"""Template filters: UK dates, plain-text paragraphs and answers shown back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from markupsafe import Markup, escape
+
+from questionnaires import AnswerValue, Audience, Question, QuestionType
+
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(value: datetime) -> datetime:
+    """Stored times are naive UTC; people read UK time."""
+    return value.replace(tzinfo=ZoneInfo("UTC")).astimezone(UK)
+
+
+def long_date(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        value = uk_time(value)
+    return f"{value.day} {value:%B %Y}"
+
+
+def time_and_date(value: datetime) -> str:
+    local = uk_time(value)
+    hour = local.strftime("%I").lstrip("0")
+    minutes = "" if local.minute == 0 else local.strftime(":%M")
+    return f"{hour}{minutes}{local.strftime('%p').lower()} on {long_date(local)}"
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text to GOV.UK paragraphs; lines starting "- " become a bulleted list."""
+    html = []
+    for block in (text or "").strip().split("\n\n"):
+        lines = [line.strip() for line in block.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(line.startswith("- ") for line in lines):
+            items = "".join(f"<li>{escape(line[2:])}</li>" for line in lines)
+            html.append(f'<ul class="govuk-list govuk-list--bullet">{items}</ul>')
+        else:
+            html.append(f'<p class="govuk-body">{escape(" ".join(lines))}</p>')
+    return Markup("".join(html))
+
+
+def answer_html(question: Question, value: AnswerValue | None) -> Markup:
+    """An answer as the check-answers page shows it back, always escaped."""
+    if value in (None, "", []):
+        return Markup("Not answered")
+    if question.type.is_choice:
+        labels = [
+            (option.label if (option := question.option(code)) else code)
+            for code in (value if isinstance(value, list) else [value])
+        ]
+        if len(labels) == 1:
+            return escape(labels[0])
+        items = "".join(f"<li>{escape(label)}</li>" for label in labels)
+        return Markup(f'<ul class="govuk-list">{items}</ul>')
+    if question.type is QuestionType.DATE:
+        return escape(long_date(date.fromisoformat(value)))
+    if question.type is QuestionType.NUMBER and question.suffix:
+        return escape(f"{value} {question.suffix}")
+    lines = str(value).splitlines()
+    return Markup("<br>").join(escape(line) for line in lines)
+
+
+def audience_label(value: str) -> str:
+    return Audience(value).label
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(audience_label)
+    app.add_template_filter(long_date)
+    app.add_template_filter(time_and_date)
+    app.add_template_filter(paragraphs)
+    app.add_template_global(answer_html)

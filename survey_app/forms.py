@@ -1,0 +1,271 @@
+"""WTForms classes built at run time from questionnaire pages.
+
+Each question becomes one field, named by its stable key and rendered with a
+GOV.UK Frontend component. ``page_form`` returns a bound form; after
+``validate()`` the form's ``answers()`` are the page's answers in the form the
+draft and the database keep them: a code, a list of codes, or text.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+
+from questionnaires import Answers, AnswerValue, Page, Question, QuestionType
+
+from .widgets import (
+    QuestionCharacterCount,
+    QuestionCheckboxes,
+    QuestionDateInput,
+    QuestionNumberInput,
+    QuestionRadios,
+    QuestionTextInput,
+)
+
+DEFAULT_REQUIRED = {
+    "radios": "Select an answer",
+    "checkboxes": "Select at least one option",
+    "text": "Enter an answer",
+    "number": "Enter a number",
+    "date": "Enter a date",
+}
+
+
+def _format_number(value: float) -> str:
+    return f"{value:,}"
+
+
+def _long_date(value: date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+class _AnswerField:
+    """What every question field adds to its WTForms base."""
+
+    question: Question
+    is_page_heading: bool
+
+    def answer(self) -> AnswerValue | None:
+        return self.data or None
+
+
+class ChoiceField(_AnswerField, RadioField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, invalid_choice_message="Select one of the options", **kwargs)
+
+
+class MultipleChoiceField(_AnswerField, SelectMultipleField):
+    def pre_validate(self, form):
+        if self.data and not set(self.data) <= {option.value for option in self.question.options}:
+            raise ValidationError("Select from the options shown")
+        exclusive = [option for option in self.question.options if option.exclusive]
+        if self.data and len(self.data) > 1 and any(option.value in self.data for option in exclusive):
+            raise ValidationError(f"Select “{exclusive[0].label}” or the other options, not both")
+
+    def answer(self) -> list[str] | None:
+        if not self.data:
+            return None
+        # Kept in the questionnaire's order, whatever order the browser sent.
+        return [option.value for option in self.question.options if option.value in self.data]
+
+
+class TextField(_AnswerField, StringField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = (self.data or "").strip()
+
+    def pre_validate(self, form):
+        limit = self.question.max_length
+        if self.data and len(self.data) > limit:
+            raise ValidationError(f"Your answer must be {limit:,} characters or fewer")
+
+
+class LongTextField(TextField, TextAreaField):
+    pass
+
+
+class NumberField(_AnswerField, StringField):
+    """Numbers typed as text, so "1,200" or " 3 " are understood and kept as typed on error."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = (self.data or "").strip()
+
+    def pre_validate(self, form):
+        if not self.data:
+            return
+        question = self.question
+        try:
+            number = Decimal(self.data.replace(",", "").replace(" ", ""))
+        except InvalidOperation:
+            raise ValidationError("Enter a number, like 3") from None
+        if not number.is_finite():
+            raise ValidationError("Enter a number, like 3")
+        if question.whole_number and number != number.to_integral_value():
+            raise ValidationError("Enter a whole number, like 3")
+        low, high = question.min, question.max
+        if low is not None and high is not None and not low <= number <= high:
+            raise ValidationError(f"Enter a number between {_format_number(low)} and {_format_number(high)}")
+        if low is not None and number < low:
+            raise ValidationError(f"Enter a number that is {_format_number(low)} or more")
+        if high is not None and number > high:
+            raise ValidationError(f"Enter a number that is {_format_number(high)} or less")
+        self.data = str(int(number)) if question.whole_number else format(number.normalize(), "f")
+
+
+class DateField(_AnswerField, Field):
+    """Day, month and year in three inputs, checked as GOV.UK's date pattern asks."""
+
+    widget = QuestionDateInput()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.wrong_parts: set[str] = set()
+
+    def _value(self):
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+    def process_data(self, value):
+        self.data = date.fromisoformat(value) if isinstance(value, str) and value else None
+
+    def process_formdata(self, valuelist):
+        parts = [(value or "").strip() for value in valuelist[:3]]
+        self.raw_data = parts + [""] * (3 - len(parts))
+        self.data = None
+
+    def pre_validate(self, form):
+        if not self.raw_data or not any(self.raw_data):
+            return
+        day, month, year = self.raw_data
+        missing = [name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value]
+        if missing:
+            self.wrong_parts = set(missing)
+            raise ValidationError(f"The date must include a {' and '.join(missing)}")
+        if not all(part.isdigit() for part in self.raw_data):
+            self.wrong_parts = {name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value.isdigit()}
+            raise ValidationError("The date must be a real date, written in numbers, like 27 3 2026")
+        if len(year) != 4:
+            self.wrong_parts = {"year"}
+            raise ValidationError("The year must include 4 numbers")
+        try:
+            given = date(int(year), int(month), int(day))
+        except ValueError:
+            self.wrong_parts = {"day", "month", "year"}
+            raise ValidationError("The date must be a real date") from None
+        earliest, latest = _bound(self.question.min), _bound(self.question.max)
+        if latest and given > latest:
+            self.wrong_parts = {"day", "month", "year"}
+            if self.question.max == "today":
+                raise ValidationError("The date must be today or in the past")
+            raise ValidationError(f"The date must be on or before {_long_date(latest)}")
+        if earliest and given < earliest:
+            self.wrong_parts = {"day", "month", "year"}
+            if self.question.min == "today":
+                raise ValidationError("The date must be today or in the future")
+            raise ValidationError(f"The date must be on or after {_long_date(earliest)}")
+        self.data = given
+
+    def answer(self) -> str | None:
+        return self.data.isoformat() if self.data else None
+
+
+class _RequiredAnswer(InputRequired):
+    """InputRequired that also sees an answer split over several inputs (dates)."""
+
+    def __call__(self, form, field):
+        if field.raw_data and any(value.strip() for value in field.raw_data if isinstance(value, str)):
+            return
+        field.errors[:] = []
+        raise StopValidation(self.message)
+
+
+class _OptionalAnswer(Optional):
+    """Optional that keeps checking an answer split over several inputs when any part is given."""
+
+    def __call__(self, form, field):
+        if field.raw_data and any(value.strip() for value in field.raw_data if isinstance(value, str)):
+            return
+        field.errors[:] = []
+        raise StopValidation()
+
+
+def _bound(value) -> date | None:
+    if value is None:
+        return None
+    return date.today() if value == "today" else date.fromisoformat(value)
+
+
+def _field(question: Question, is_page_heading: bool) -> Field:
+    label = question.label if question.required else f"{question.label} (optional)"
+    kind, field_class, extra = _kind(question)
+    message = question.required_message or DEFAULT_REQUIRED[kind]
+    if not is_page_heading and not question.required_message:
+        message = f"{message}: {question.label}"
+    validators = [_RequiredAnswer(message)] if question.required else [_OptionalAnswer()]
+    field = field_class(label, validators=validators, description=question.hint or "", **extra)
+    return field
+
+
+def _kind(question: Question):
+    choices = [SelectChoice(option.value, option.label) for option in question.options]
+    match question.type:
+        case QuestionType.MULTIPLE_CHOICE:
+            return "checkboxes", MultipleChoiceField, {"choices": choices, "widget": QuestionCheckboxes()}
+        case QuestionType.SINGLE_CHOICE | QuestionType.LIKERT | QuestionType.YES_NO:
+            return "radios", ChoiceField, {"choices": choices, "widget": QuestionRadios()}
+        case QuestionType.SHORT_TEXT:
+            return "text", TextField, {"widget": QuestionTextInput()}
+        case QuestionType.LONG_TEXT:
+            return "text", LongTextField, {"widget": QuestionCharacterCount()}
+        case QuestionType.NUMBER:
+            return "number", NumberField, {"widget": QuestionNumberInput()}
+        case QuestionType.DATE:
+            return "date", DateField, {}
+    raise ValueError(f"No field for question type {question.type}")
+
+
+class PageForm(FlaskForm):
+    """Base of the generated forms: knows its questions and gives their answers."""
+
+    questions: tuple[Question, ...] = ()
+
+    def answers(self) -> Answers:
+        given = {}
+        for question in self.questions:
+            value = self[question.key].answer()
+            if value not in (None, "", []):
+                given[question.key] = value
+        return given
+
+    def question_fields(self) -> list[Field]:
+        return [self[question.key] for question in self.questions]
+
+    def error_list(self) -> list[dict[str, str]]:
+        """The error summary's entries, each linking to the input to correct."""
+        errors = []
+        for field in self.question_fields():
+            if field.errors:
+                target = f"{field.id}-day" if isinstance(field, DateField) else field.id
+                if isinstance(field, DateField) and field.wrong_parts:
+                    first = next(part for part in ("day", "month", "year") if part in field.wrong_parts)
+                    target = f"{field.id}-{first}"
+                errors.append({"text": field.errors[0], "href": f"#{target}"})
+        return errors
+
+
+def page_form(page: Page, answers: Answers, formdata=None) -> PageForm:
+    """The form for a page's shown questions, filled in with earlier answers."""
+    shown = tuple(question for question in page.questions if question.is_shown(answers))
+    is_single = len(page.questions) == 1
+    fields = {question.key: _field(question, is_page_heading=is_single) for question in shown}
+    form_class = type(f"PageForm_{page.key}", (PageForm,), {**fields, "questions": shown})
+    data = {question.key: answers[question.key] for question in shown if question.key in answers}
+    form = form_class(formdata=formdata, data=data)
+    for question in shown:
+        form[question.key].question = question
+        form[question.key].is_page_heading = is_single
+    return form

@@ -1,0 +1,177 @@
+"""Thin views: read the request, call the journey service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, render_template, request, session, url_for
+
+from questionnaires import routing
+
+from ..forms import page_form
+from ..services import journey, runs
+from ..services.questionnaires import definition
+from . import bp
+
+# Keys of the signed session cookie. Only random tokens and references are
+# kept there; answers stay on the server.
+DRAFTS = "drafts"
+SUBMITTED = "submitted"
+
+
+def _session_entry(name: str, run) -> str | None:
+    return session.get(name, {}).get(str(run.id))
+
+
+def _set_session_entry(name: str, run, value: str | None) -> None:
+    entries = dict(session.get(name, {}))
+    if value is None:
+        entries.pop(str(run.id), None)
+    else:
+        entries[str(run.id)] = value
+    session[name] = entries
+    session.permanent = True
+
+
+def _run_for_answering(slug: str):
+    """The run and its questionnaire, or the page explaining why it cannot be answered."""
+    run = runs.run_by_slug(slug)
+    if run is None:
+        abort(404)
+    state = journey.run_state(run, has_draft=_session_entry(DRAFTS, run) is not None)
+    if state == "not_open_yet":
+        abort(make_response(render_template("respondent/not_open.html", run=run), 404))
+    if state == "closed":
+        abort(make_response(render_template("respondent/closed.html", run=run), 410))
+    return run, definition(run.questionnaire_version)
+
+
+def _change_mode() -> bool:
+    return request.args.get("change") == "1"
+
+
+def _page_url(run, page, change: bool = False) -> str:
+    return url_for("respondent.question", slug=run.slug, page_key=page.key, change="1" if change else None)
+
+
+@bp.get("/")
+def index():
+    return render_template("respondent/index.html", runs=runs.open_runs())
+
+
+@bp.get("/surveys/<slug>")
+def start(slug: str):
+    run, questionnaire = _run_for_answering(slug)
+    progress = journey.load_progress(run, _session_entry(DRAFTS, run))
+    resume = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
+    return render_template(
+        "respondent/start.html",
+        run=run,
+        questionnaire=questionnaire,
+        first_page=questionnaire.pages[0],
+        resume_page=resume if progress.submission_key else None,
+        has_progress=progress.submission_key is not None,
+        submitted_reference=_session_entry(SUBMITTED, run),
+    )
+
+
+@bp.route("/surveys/<slug>/questions/<page_key>", methods=["GET", "POST"])
+def question(slug: str, page_key: str):
+    run, questionnaire = _run_for_answering(slug)
+    page = questionnaire.page(page_key)
+    if page is None:
+        abort(404)
+    token = _session_entry(DRAFTS, run)
+    progress = journey.load_progress(run, token)
+    answers = progress.answers
+
+    # Pages are answered in order: skipped or hidden pages send the person
+    # to the page they should be on.
+    gap = routing.first_unfinished_page(questionnaire, answers, progress.completed_pages, before=page.key)
+    if gap is not None:
+        return redirect(_page_url(run, gap))
+    if not page.is_shown(answers):
+        following = routing.first_unfinished_page(questionnaire, answers, progress.completed_pages)
+        return redirect(_page_url(run, following) if following else url_for(".check_answers", slug=run.slug))
+
+    form = page_form(page, answers, formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate():
+        token, progress = journey.save_page(run, questionnaire, token, page, form.answers())
+        _set_session_entry(DRAFTS, run, token)
+        return redirect(_after_page(run, questionnaire, page, progress))
+
+    previous = routing.previous_page(questionnaire, answers, page.key)
+    if _change_mode():
+        back_url = url_for(".check_answers", slug=run.slug)
+    elif previous is not None:
+        back_url = _page_url(run, previous)
+    else:
+        back_url = url_for(".start", slug=run.slug)
+    return render_template(
+        "respondent/question.html",
+        run=run,
+        questionnaire=questionnaire,
+        page=page,
+        form=form,
+        errors=form.error_list(),
+        back_url=back_url,
+        progress=routing.progress(questionnaire, answers, page.key),
+    )
+
+
+def _after_page(run, questionnaire, page, progress) -> str:
+    if _change_mode():
+        # A change may reveal questions not yet answered: ask those, then
+        # return to the answers.
+        unfinished = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
+        if unfinished is not None:
+            return _page_url(run, unfinished, change=True)
+        return url_for(".check_answers", slug=run.slug)
+    following = routing.next_page(questionnaire, progress.answers, page.key)
+    return _page_url(run, following) if following else url_for(".check_answers", slug=run.slug)
+
+
+@bp.route("/surveys/<slug>/check-answers", methods=["GET", "POST"])
+def check_answers(slug: str):
+    run, questionnaire = _run_for_answering(slug)
+    token = _session_entry(DRAFTS, run)
+    if request.method == "POST":
+        try:
+            submission = journey.submit(run, questionnaire, token, request.form.get("submission_key", ""))
+        except journey.Unfinished as unfinished:
+            return redirect(_page_url(run, unfinished.page))
+        except journey.NothingToSubmit:
+            if _session_entry(SUBMITTED, run):
+                return redirect(url_for(".confirmation", slug=run.slug), code=303)
+            return redirect(url_for(".start", slug=run.slug), code=303)
+        _set_session_entry(SUBMITTED, run, submission.reference)
+        _set_session_entry(DRAFTS, run, None)
+        return redirect(url_for(".confirmation", slug=run.slug), code=303)
+
+    progress = journey.load_progress(run, token)
+    if progress.submission_key is None:
+        if _session_entry(SUBMITTED, run):
+            return redirect(url_for(".confirmation", slug=run.slug))
+        return redirect(url_for(".start", slug=run.slug))
+    unfinished = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
+    if unfinished is not None:
+        return redirect(_page_url(run, unfinished))
+    return render_template(
+        "respondent/check_answers.html",
+        run=run,
+        questionnaire=questionnaire,
+        pages=routing.visible_pages(questionnaire, progress.answers),
+        answers=progress.answers,
+        submission_key=progress.submission_key,
+    )
+
+
+@bp.get("/surveys/<slug>/confirmation")
+def confirmation(slug: str):
+    run = runs.run_by_slug(slug)
+    if run is None:
+        abort(404)
+    reference = _session_entry(SUBMITTED, run)
+    if reference is None:
+        return redirect(url_for(".start", slug=run.slug))
+    return render_template(
+        "respondent/confirmation.html", run=run, questionnaire=definition(run.questionnaire_version), reference=reference
+    )

@@ -1,0 +1,5 @@
+// Progressive enhancement only: every page works without JavaScript.
+// Adds the character count, exclusive checkboxes and double-click protection.
+import { initAll } from "../build/govuk-frontend.min.js";
+
+initAll();

@@ -1,0 +1,115 @@
+"""govuk-frontend-wtf widgets, extended for questionnaire pages.
+
+A question alone on its page is the page's heading (its label or legend is
+the h1). Answers kept apart from a scale ("Don't know") follow an "or"
+divider, and "None of these" clears the other checkboxes.
+"""
+
+from __future__ import annotations
+
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovDateInput,
+    GovRadioInput,
+    GovTextInput,
+)
+
+HEADING_SIZE = {True: "l", False: "m"}
+
+
+def _legend(field) -> dict:
+    size = HEADING_SIZE[field.is_page_heading]
+    return {"text": field.label.text, "isPageHeading": field.is_page_heading, "classes": f"govuk-fieldset__legend--{size}"}
+
+
+def _label(field) -> dict:
+    size = HEADING_SIZE[field.is_page_heading]
+    return {"text": field.label.text, "isPageHeading": field.is_page_heading, "classes": f"govuk-label--{size}"}
+
+
+def _hint(field) -> dict | None:
+    return {"text": field.description} if field.description else None
+
+
+class _OptionsMixin:
+    """Adds per-option hints, the divider and exclusive behaviour."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params["fieldset"] = {"legend": _legend(field)}
+        params["hint"] = _hint(field)
+        params["idPrefix"] = field.id
+        items = []
+        for option, item in zip(field.question.options, params["items"], strict=True):
+            if option.apart and not any(existing.get("divider") for existing in items):
+                items.append({"divider": "or"})
+            if option.hint:
+                item["hint"] = {"text": option.hint}
+            if option.exclusive:
+                item["behaviour"] = "exclusive"
+            items.append(item)
+        params["items"] = items
+        return params
+
+
+class QuestionRadios(_OptionsMixin, GovRadioInput):
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        if len(field.question.options) == 2 and not field.question.apart_options:
+            params["classes"] = "govuk-radios--inline"
+        return params
+
+
+class QuestionCheckboxes(_OptionsMixin, GovCheckboxesInput):
+    pass
+
+
+class QuestionTextInput(GovTextInput):
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params["label"] = _label(field)
+        params["hint"] = _hint(field)
+        params["spellcheck"] = True
+        return params
+
+
+class QuestionNumberInput(GovTextInput):
+    """A text input for numbers, as GOV.UK advises (not type="number")."""
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params["label"] = _label(field)
+        params["hint"] = _hint(field)
+        params["inputmode"] = "numeric" if field.question.whole_number else "decimal"
+        params["spellcheck"] = False
+        params["classes"] = "govuk-input--width-5"
+        if field.question.suffix:
+            params["suffix"] = {"text": field.question.suffix}
+        return params
+
+
+class QuestionCharacterCount(GovCharacterCount):
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params["label"] = _label(field)
+        params["hint"] = _hint(field)
+        params["maxlength"] = field.question.max_length
+        params["rows"] = 6
+        return params
+
+
+class QuestionDateInput(GovDateInput):
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params["fieldset"] = {"legend": _legend(field)}
+        params["hint"] = _hint(field)
+        # Only the parts that are wrong are highlighted; all of them when
+        # nothing was entered.
+        wrong_parts = field.wrong_parts or ({"day", "month", "year"} if field.errors else set())
+        for item, part in zip(params["items"], ("day", "month", "year"), strict=True):
+            width = "govuk-input--width-4" if part == "year" else "govuk-input--width-2"
+            wrong = part in wrong_parts
+            item["classes"] = f"{width} govuk-input--error" if wrong else width
+            item["label"] = part.capitalize()
+        return params
