@@ -108,13 +108,17 @@ class _Checker:
     def problem(self, line: int, where: str, message: str) -> None:
         self.problems.append(Problem(self.file, line, where, message))
 
-    def mapping(self, value: Any, line: int, where: str) -> LineDict | None:
+    def mapping(self, value: Any, line: int, where: str, check_duplicates: bool = True) -> LineDict | None:
         if isinstance(value, LineDict):
-            for key, duplicate_line in value.duplicate_keys:
-                self.problem(duplicate_line, _join(where, str(key)), f"'{key}' is given more than once")
+            if check_duplicates:
+                self.duplicates(value, where)
             return value
         self.problem(line, where, f"must be a mapping of fields, not {_describe(value)}")
         return None
+
+    def duplicates(self, mapping: LineDict, where: str) -> None:
+        for key, duplicate_line in mapping.duplicate_keys:
+            self.problem(duplicate_line, _join(where, str(key)), f"'{key}' is given more than once")
 
     def allowed_fields(self, mapping: LineDict, allowed: set[str], where: str) -> None:
         for key in mapping:
@@ -339,7 +343,7 @@ def _read_pages(checker: _Checker, root: LineDict, scales: dict[str, tuple[Optio
     page_keys: dict[str, int] = {}
     for index, item in enumerate(items):
         where = f"questions[{index}]"
-        entry = checker.mapping(item, items.line_of(index), where)
+        entry = checker.mapping(item, items.line_of(index), where, check_duplicates=False)
         if entry is None:
             continue
         if "group" in entry:
@@ -363,6 +367,7 @@ def _read_group(checker, entry: LineDict, where: str, scales, earlier, page_inde
     checker.allowed_fields(entry, GROUP_FIELDS, where)
     key = checker.key(entry, "group", where)
     where = key or where
+    checker.duplicates(entry, where)
     title = checker.text(entry, "title", where)
     hint = checker.text(entry, "hint", where, required=False)
     items = entry.get("questions")
@@ -374,7 +379,7 @@ def _read_group(checker, entry: LineDict, where: str, scales, earlier, page_inde
     questions = []
     for index, item in enumerate(items):
         item_where = f"{where}.questions[{index}]"
-        question_entry = checker.mapping(item, items.line_of(index), item_where)
+        question_entry = checker.mapping(item, items.line_of(index), item_where, check_duplicates=False)
         if question_entry is None:
             continue
         if "group" in question_entry:
@@ -399,6 +404,8 @@ def _read_question(
     key = checker.key(entry, "key", where)
     if key is not None:
         where = key
+    checker.duplicates(entry, where)
+    if key is not None:
         if key in earlier:
             checker.problem(entry.line_of("key"), f"{where}.key", f"the key '{key}' is used twice in this questionnaire")
             key = None
@@ -550,6 +557,8 @@ def _read_show_if(checker: _Checker, entry: LineDict, where: str, earlier, page_
             checker.problem(condition.line_of("any_of"), f"{item_where}.any_of", "needs a list of answer values")
             continue
         known = {option.value for option in target.options}
+        if not known:
+            continue  # the target's own options are already reported as broken
         unknown = [str(value) for value in any_of if str(value) not in known]
         if unknown:
             checker.problem(
@@ -610,7 +619,7 @@ def _read_date_bounds(checker: _Checker, entry: LineDict, where: str) -> dict[st
 
 
 def questionnaire_files(directory: Path = DIRECTORY) -> list[Path]:
-    return sorted(path for path in directory.glob("*.yaml") if path.resolve() != SCALES_FILE.resolve())
+    return sorted(path for path in directory.glob("*.yaml") if path.name != SCALES_FILE.name)
 
 
 def load_files(paths: Iterable[Path], scales_path: Path = SCALES_FILE) -> Library:

@@ -1,0 +1,493 @@
+"""The respondent journey through the test client, for every shipped questionnaire."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import Answer, Draft, Response, SurveyRun, utcnow
+from survey_app.services import questionnaires as questionnaire_service
+
+from .pages import Browser, check_page, complete, path_of, valid_answer
+
+REFERENCE = re.compile(r"\b[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}\b")
+PLAN = "ehc_plan_feedback"
+PATHWAYS = "send_pathways_information"
+
+
+
+def questionnaire(key: str):
+    return questionnaire_service.library().get(key)
+
+
+def slug(key: str) -> str:
+    return key.replace("_", "-")
+
+
+def question_url(key: str, page: str, change: bool = False) -> str:
+    return f"/surveys/{slug(key)}/questions/{page}" + ("?change=1" if change else "")
+
+
+def responses() -> list[Response]:
+    db.session.rollback()  # see what the requests committed
+    return list(db.session.scalars(select(Response).order_by(Response.id)))
+
+
+def stored_answers(response: Response) -> dict[str, list[str]]:
+    rows = db.session.scalars(select(Answer).filter_by(response_id=response.id).order_by(Answer.id))
+    stored: dict[str, list[str]] = {}
+    for row in rows:
+        stored.setdefault(row.question_key, []).append(row.value)
+    return stored
+
+
+def submit(browser: Browser, key: str) -> str:
+    """Send the answers from the check-answers page; return the reference shown."""
+    location = browser.post_redirect(f"/surveys/{slug(key)}/check-answers", {})
+    assert location == f"/surveys/{slug(key)}/confirmation"
+    confirmation = browser.get(location)
+    assert confirmation.h1 == "Answers sent"
+    return REFERENCE.search(confirmation.text).group()
+
+
+# --- listing and starting ------------------------------------------------------
+
+
+def test_the_home_page_lists_the_surveys_open_now(browser, make_run):
+    make_run(PLAN, "last-year", timedelta(days=-400), timedelta(days=-300))
+    page = browser.get("/")
+    links = {a.get_text(strip=True): a["href"] for a in page.soup.select("main a")}
+    assert links["Your views on your child's EHC plan"] == "/surveys/ehc-plan-feedback"
+    assert links["Information about SEND support and the Local Offer"] == "/surveys/send-pathways-information"
+    assert "/surveys/last-year" not in links.values()
+
+
+def test_the_home_page_says_when_nothing_is_open(browser):
+    db.session.execute(SurveyRun.__table__.update().values(closes_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    page = browser.get("/")
+    assert "There are no surveys open at the moment" in page.text
+
+
+def test_the_start_page_says_what_the_survey_is_and_who_sees_the_answers(browser):
+    page = browser.get("/surveys/ehc-plan-feedback")
+    assert page.h1 == "Your views on your child's EHC plan"
+    assert "It takes about 5 minutes" in page.text
+    assert "You can answer anonymously" in page.text
+    assert "Who sees your answers" in page.text and "SEND engagement team" in page.text
+    assert "The survey closes" in page.text
+    start = page.soup.select_one("a.govuk-button--start")
+    assert start.get_text(strip=True) == "Start now"
+    assert start["href"] == question_url(PLAN, "plan_received")
+
+
+# --- whole journeys -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [PLAN, PATHWAYS])
+def test_every_shipped_questionnaire_can_be_completed_and_is_stored_exactly(browser, key):
+    definition = questionnaire(key)
+    check_answers = complete(browser, definition, slug(key))
+    assert check_answers == f"/surveys/{slug(key)}/check-answers"
+    page = browser.get(check_answers)
+    assert page.h1 == "Check your answers before sending them"
+    reference = submit(browser, key)
+
+    [response] = responses()
+    assert response.reference == reference
+    assert response.questionnaire_version.key == key and response.questionnaire_version.version == definition.version
+    assert response.audience == definition.audience.value and response.language == "en"
+    expected = {}
+    for question in definition.questions:
+        if question.is_shown({q.key: valid_answer(q)[0] for q in definition.questions}):
+            value = valid_answer(question)
+            if question.type.value == "date":
+                value = ["2025-11-14"]
+            elif question.type.value == "long_text":
+                value = ["The caseworker called back.\nThe letters were clear."]
+            expected[question.key] = value
+    assert stored_answers(response) == expected
+    assert db.session.scalar(select(Draft).limit(1)) is None, "the draft is removed once submitted"
+
+
+def test_question_pages_show_progress_and_back_links(browser):
+    first = browser.get(question_url(PATHWAYS, "used_local_offer"))
+    assert first.soup.select_one(".govuk-caption-l").get_text(strip=True) == "Question 1 of 5"
+    assert first.soup.select_one(".govuk-back-link")["href"] == "/surveys/send-pathways-information"
+    assert first.h1 == "Have you looked at the Local Offer website in the last 12 months?"
+    assert first.soup.select_one("legend h1"), "a question alone on its page is the page heading"
+
+    browser.post_redirect(question_url(PATHWAYS, "used_local_offer"), {"used_local_offer": "yes"})
+    second = browser.get(question_url(PATHWAYS, "found_what_needed"))
+    # Answering yes revealed a question: the total grows.
+    assert second.soup.select_one(".govuk-caption-l").get_text(strip=True) == "Question 2 of 6"
+    assert second.soup.select_one(".govuk-back-link")["href"] == question_url(PATHWAYS, "used_local_offer")
+
+
+def test_dont_know_is_kept_apart_from_the_scale(browser):
+    browser.post_redirect(question_url(PLAN, "plan_received"), {})
+    page = browser.get(question_url(PLAN, "felt_involved"))
+    items = page.soup.select(".govuk-radios > div")
+    classes = [item["class"][0] for item in items]
+    assert classes[-2] == "govuk-radios__divider" and items[-2].get_text(strip=True) == "or"
+    assert items[-1].select_one("input")["value"] == "dont_know"
+
+
+def test_none_of_these_is_exclusive(browser):
+    url = question_url(PLAN, "needs_missing")
+    for page_key, value in [("plan_received", None), ("felt_involved", "agree"), ("communication_good", "agree"),
+                            ("contacts_to_chase", None), ("plan_reflects_needs", "disagree")]:
+        browser.post_redirect(question_url(PLAN, page_key), {page_key: value} if value else {})
+    page = browser.get(url)
+    none = page.soup.select_one('input[value="none"]')
+    assert none["data-behaviour"] == "exclusive"
+    after = browser.post_page(url, {"needs_missing": ["health", "none"]})
+    assert after.error_summary == [("Select “Not sure” or the other options, not both", "#needs_missing")]
+    assert after.value_of("needs_missing") == ["health", "none"]
+
+
+# --- routing and changing answers ------------------------------------------------
+
+
+def answer_plan_up_to_needs(browser: Browser, agreement: str) -> None:
+    steps = [
+        ("plan_received", {}),
+        ("felt_involved", {"felt_involved": "agree"}),
+        ("communication_good", {"communication_good": "neither"}),
+        ("contacts_to_chase", {"contacts_to_chase": "3"}),
+        ("plan_reflects_needs", {"plan_reflects_needs": agreement}),
+    ]
+    for page_key, data in steps:
+        browser.post_redirect(question_url(PLAN, page_key), data)
+
+
+def finish_plan(browser: Browser) -> None:
+    for page_key, data in [
+        ("outcomes_good", {"outcomes_good": "agree"}),
+        ("provision_meets_needs", {"provision_meets_needs": "dont_know"}),
+        ("worked_well", {}),
+        ("could_be_better", {"could_be_better": "More updates"}),
+        ("child_phase", {"child_phase": "secondary"}),
+    ]:
+        browser.post_redirect(question_url(PLAN, page_key), data)
+
+
+def test_show_if_routes_to_a_question_only_when_it_applies(browser):
+    answer_plan_up_to_needs(browser, "agree")
+    assert browser.get_redirect(question_url(PLAN, "needs_missing")) == question_url(PLAN, "outcomes_good")
+
+    browser.post_redirect(question_url(PLAN, "plan_reflects_needs"), {"plan_reflects_needs": "strongly_disagree"})
+    location = browser.post_redirect(question_url(PLAN, "plan_reflects_needs"), {"plan_reflects_needs": "disagree"})
+    assert location == question_url(PLAN, "needs_missing")
+
+
+def test_changing_an_answer_discards_answers_it_made_irrelevant(browser):
+    answer_plan_up_to_needs(browser, "disagree")
+    browser.post_redirect(question_url(PLAN, "needs_missing"), {"needs_missing": ["health", "social_care"]})
+    finish_plan(browser)
+    check = browser.get(f"/surveys/{slug(PLAN)}/check-answers")
+    assert "Which needs are missing from the plan or not described well?" in check.text
+    assert "Health needs" in check.text
+
+    change = check.link("Change The plan accurately describes")
+    assert path_of(change).startswith(question_url(PLAN, "plan_reflects_needs", change=True))
+    changing = browser.get(path_of(change).split("#")[0])
+    assert changing.soup.select_one(".govuk-back-link")["href"] == f"/surveys/{slug(PLAN)}/check-answers"
+    assert changing.value_of("plan_reflects_needs") == ["disagree"], "the earlier answer is shown"
+    location = browser.post_redirect(path_of(change).split("#")[0], {"plan_reflects_needs": "agree"})
+    assert location == f"/surveys/{slug(PLAN)}/check-answers"
+
+    check = browser.get(location)
+    assert "Which needs are missing" not in check.text
+    submit(browser, PLAN)
+    [response] = responses()
+    stored = stored_answers(response)
+    assert "needs_missing" not in stored
+    assert stored["plan_reflects_needs"] == ["agree"]
+
+
+def test_a_change_that_reveals_a_question_asks_it_then_returns(browser):
+    answer_plan_up_to_needs(browser, "agree")
+    finish_plan(browser)
+    location = browser.post_redirect(question_url(PLAN, "plan_reflects_needs", change=True), {"plan_reflects_needs": "disagree"})
+    assert location == question_url(PLAN, "needs_missing", change=True)
+    assert browser.get_redirect(f"/surveys/{slug(PLAN)}/check-answers") == question_url(PLAN, "needs_missing")
+    location = browser.post_redirect(location, {"needs_missing": ["none"]})
+    assert location == f"/surveys/{slug(PLAN)}/check-answers"
+    assert "Not sure" in browser.get(location).text
+
+
+def test_pages_are_answered_in_order(browser):
+    assert browser.get_redirect(question_url(PLAN, "outcomes_good")) == question_url(PLAN, "plan_received")
+    assert browser.get_redirect(f"/surveys/{slug(PLAN)}/check-answers") == f"/surveys/{slug(PLAN)}"
+    browser.get(question_url(PLAN, "no_such_page"), status=404)
+
+
+# --- validation -------------------------------------------------------------------
+
+
+def test_a_required_question_left_empty(browser):
+    browser.post_redirect(question_url(PLAN, "plan_received"), {})
+    page = browser.post_page(question_url(PLAN, "felt_involved"), {})
+    assert page.title.startswith("Error: I felt fully involved")
+    assert page.error_summary == [("Select how much you agree that you felt fully involved", "#felt_involved")]
+    assert page.field_errors == ["Select how much you agree that you felt fully involved"]
+    assert page.soup.select_one("#felt_involved")["type"] == "radio"
+
+
+def test_a_number_out_of_range_keeps_what_was_typed(browser):
+    for page_key, data in [("plan_received", {}), ("felt_involved", {"felt_involved": "agree"}),
+                           ("communication_good", {"communication_good": "agree"})]:
+        browser.post_redirect(question_url(PLAN, page_key), data)
+    page = browser.post_page(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": "150"})
+    assert page.error_summary == [("Enter a number between 0 and 99", "#contacts_to_chase")]
+    assert page.value_of("contacts_to_chase") == ["150"]
+    page = browser.post_page(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": "two"})
+    assert page.field_errors == ["Enter a number, like 3"]
+    page = browser.post_page(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": "2.5"})
+    assert page.field_errors == ["Enter a whole number, like 3"]
+    assert browser.post_redirect(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": " 1,2 "}) == question_url(PLAN, "plan_reflects_needs")
+
+
+@pytest.mark.parametrize(
+    ("parts", "message", "target"),
+    [
+        (["31", "2", "2025"], "The date must be a real date", "#plan_received-day"),
+        (["14", "", "2025"], "The date must include a month", "#plan_received-month"),
+        (["14", "13", "2025"], "The date must be a real date", "#plan_received-day"),
+        (["1", "1", "25"], "The year must include 4 numbers", "#plan_received-year"),
+        (["a", "1", "2025"], "The date must be a real date, written in numbers, like 27 3 2026", "#plan_received-day"),
+        (["1", "1", "2099"], "The date must be today or in the past", "#plan_received-day"),
+    ],
+)
+def test_a_date_that_cannot_be_right(browser, parts, message, target):
+    page = browser.post_page(question_url(PLAN, "plan_received"), {"plan_received": parts})
+    assert page.error_summary == [(message, target)]
+    assert page.value_of("plan_received") == parts, "what was typed is kept"
+
+
+def test_text_over_its_limit_is_kept_for_shortening(browser):
+    answer_plan_up_to_needs(browser, "agree")
+    for page_key, data in [("outcomes_good", {"outcomes_good": "agree"}),
+                           ("provision_meets_needs", {"provision_meets_needs": "agree"})]:
+        browser.post_redirect(question_url(PLAN, page_key), data)
+    too_long = "x" * 1201
+    page = browser.post_page(question_url(PLAN, "worked_well"), {"worked_well": too_long})
+    assert page.error_summary == [("Your answer must be 1,200 characters or fewer", "#worked_well")]
+    assert page.soup.select_one("textarea#worked_well").get_text() == too_long
+    assert "You can enter up to 1200 characters" in page.text
+
+
+def test_an_error_on_a_grouped_page_keeps_the_other_answers(browser):
+    browser.post_redirect(question_url(PATHWAYS, "used_local_offer"), {"used_local_offer": "no"})
+    browser.post_redirect(question_url(PATHWAYS, "pathways_information"), {"pathways_information": "poor"})
+    page = browser.post_page(
+        question_url(PATHWAYS, "information_topics"), {"info_sen_support": "good", "info_adulthood": "not_applicable"}
+    )
+    assert page.h1 == "How good is the information about these topics?"
+    assert page.error_summary == [
+        ("Select how good the information about asking for an assessment is", "#info_assessment")
+    ]
+    assert page.value_of("info_sen_support") == ["good"]
+    assert page.value_of("info_adulthood") == ["not_applicable"]
+    # And the answers of earlier pages are still there.
+    back = browser.get(question_url(PATHWAYS, "pathways_information"))
+    assert back.value_of("pathways_information") == ["poor"]
+
+
+def test_an_answer_that_is_not_an_option_is_refused(browser):
+    page = browser.post_page(question_url(PATHWAYS, "used_local_offer"), {"used_local_offer": "maybe"})
+    assert page.field_errors == ["Select one of the options"]
+
+
+def test_an_optional_question_can_be_left_blank(browser):
+    assert browser.post_redirect(question_url(PLAN, "plan_received"), {}) == question_url(PLAN, "felt_involved")
+    assert "(optional)" in browser.get(question_url(PLAN, "plan_received")).h1
+
+
+# --- submitting once ---------------------------------------------------------------
+
+
+def completed_plan(browser: Browser) -> str:
+    return complete(browser, questionnaire(PLAN), slug(PLAN))
+
+
+def test_submitting_twice_stores_one_response_and_shows_the_same_confirmation(browser):
+    check_answers = completed_plan(browser)
+    form = browser.get(check_answers).form()
+    first = browser.client.post(check_answers, data=form)
+    second = browser.client.post(check_answers, data=form)  # a double click, or a retry
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    [response] = responses()
+    page = browser.get(path_of(second.headers["Location"]))
+    assert response.reference in page.text
+
+
+def test_the_back_button_after_submitting_cannot_send_again(browser):
+    check_answers = completed_plan(browser)
+    old_form = browser.get(check_answers).form()
+    reference = submit(browser, PLAN)
+    # Going back shows the confirmation, not the answers.
+    assert browser.get_redirect(check_answers) == f"/surveys/{slug(PLAN)}/confirmation"
+    # And the old page's form, sent again, is the same submission.
+    again = browser.client.post(check_answers, data=old_form)
+    assert path_of(again.headers["Location"]) == f"/surveys/{slug(PLAN)}/confirmation"
+    assert reference in browser.get(f"/surveys/{slug(PLAN)}/confirmation").text
+    assert len(responses()) == 1
+
+
+def test_a_retry_from_a_browser_that_lost_the_reply_gets_the_same_reference(app, browser):
+    check_answers = completed_plan(browser)
+    form = browser.get(check_answers).form()
+    session_cookie = browser.client.get_cookie("session").value
+    browser.client.post(check_answers, data=form)
+    reference = responses()[0].reference
+
+    # The first reply (and its new cookie) never arrived: the browser retries
+    # with the cookie it had.
+    retry = app.test_client()
+    retry.set_cookie("session", session_cookie)
+    response = retry.post(check_answers, data=form)
+    page = check_page(retry.get(path_of(response.headers["Location"])))
+    assert reference in page.text
+    assert len(responses()) == 1
+
+
+def test_two_tabs_submitting_at_the_same_moment_store_one_response(app, browser):
+    check_answers = completed_plan(browser)
+    form = browser.get(check_answers).form()
+    session_cookie = browser.client.get_cookie("session").value
+    tabs = []
+    for _ in range(6):
+        tab = app.test_client()
+        tab.set_cookie("session", session_cookie)
+        tabs.append(tab)
+    start = threading.Barrier(len(tabs))
+    locations = []
+
+    def send(tab):
+        start.wait()
+        locations.append(tab.post(check_answers, data=form))
+
+    threads = [threading.Thread(target=send, args=(tab,)) for tab in tabs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.status_code for r in locations] == [303] * len(tabs)
+    assert len(responses()) == 1
+
+
+def test_a_new_response_can_be_started_after_sending_one(browser):
+    completed_plan(browser)
+    reference = submit(browser, PLAN)
+    start = browser.get(f"/surveys/{slug(PLAN)}")
+    assert "You have sent your answers to this survey" in start.text and reference in start.text
+    completed_plan(browser)
+    second = submit(browser, PLAN)
+    assert second != reference
+    assert len(responses()) == 2
+
+
+def test_the_start_page_offers_to_continue_where_you_left_off(browser):
+    answer_plan_up_to_needs(browser, "agree")
+    page = browser.get(f"/surveys/{slug(PLAN)}")
+    button = page.soup.select_one("a.govuk-button--start")
+    assert button.get_text(strip=True) == "Continue where you left off"
+    assert button["href"] == question_url(PLAN, "outcomes_good")
+
+
+def test_the_confirmation_page_needs_a_submission(browser):
+    assert browser.get_redirect(f"/surveys/{slug(PLAN)}/confirmation") == f"/surveys/{slug(PLAN)}"
+
+
+def test_an_expired_draft_is_not_used(browser):
+    answer_plan_up_to_needs(browser, "agree")
+    db.session.execute(Draft.__table__.update().values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    assert browser.get_redirect(question_url(PLAN, "outcomes_good")) == question_url(PLAN, "plan_received")
+
+
+# --- closed and unknown surveys -------------------------------------------------------
+
+
+def test_an_unknown_survey_is_not_found(browser):
+    page = browser.get("/surveys/no-such-survey", status=404)
+    assert page.h1 == "Page not found"
+    browser.get("/surveys/no-such-survey/questions/felt_involved", status=404)
+
+
+def test_a_closed_survey_says_so(browser, make_run):
+    make_run(PLAN, "closed-survey", timedelta(days=-60), timedelta(days=-1))
+    page = browser.get("/surveys/closed-survey", status=410)
+    assert page.h1 == "This survey has closed"
+    browser.get("/surveys/closed-survey/questions/felt_involved", status=410)
+    assert browser.client.post("/surveys/closed-survey/check-answers", data={}).status_code in (400, 410)
+
+
+def test_a_survey_not_open_yet_says_when_it_opens(browser, make_run):
+    make_run(PLAN, "future-survey", timedelta(days=2), timedelta(days=30))
+    page = browser.get("/surveys/future-survey", status=404)
+    assert page.h1 == "This survey is not open yet"
+
+
+def test_someone_part_way_through_when_a_survey_closes_can_finish(browser):
+    check_answers = completed_plan(browser)
+    run_table = SurveyRun.__table__
+    db.session.execute(run_table.update().where(run_table.c.slug == slug(PLAN)).values(closes_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    browser.get(check_answers)
+    submit(browser, PLAN)
+    # A newcomer is told it has closed.
+    newcomer = Browser(browser.client.application.test_client())
+    newcomer.get(f"/surveys/{slug(PLAN)}", status=410)
+
+
+# --- CSRF and the session -------------------------------------------------------------
+
+
+def test_a_form_without_a_valid_token_explains_and_loses_no_saved_answers(browser):
+    browser.post_redirect(question_url(PATHWAYS, "used_local_offer"), {"used_local_offer": "no"})
+    response = browser.client.post(
+        question_url(PATHWAYS, "pathways_information"), data={"pathways_information": "good", "csrf_token": "stale"}
+    )
+    assert response.status_code == 400
+    page = check_page(response)
+    assert page.h1 == "This page has expired"
+    assert page.link("Go back to the page") == question_url(PATHWAYS, "pathways_information")
+    assert browser.get(question_url(PATHWAYS, "used_local_offer")).value_of("used_local_offer") == ["no"]
+
+
+def test_sending_answers_without_a_valid_token_stores_nothing(browser):
+    check_answers = completed_plan(browser)
+    form = browser.get(check_answers).form()
+    form["csrf_token"] = ["forged"]
+    assert browser.client.post(check_answers, data=form).status_code == 400
+    assert responses() == []
+    assert browser.get(check_answers).h1 == "Check your answers before sending them"
+
+
+def test_answers_are_kept_on_the_server_not_in_the_cookie_or_the_address(app, browser):
+    secret = "Our caseworker Mrs Example was brilliant"
+    answer_plan_up_to_needs(browser, "agree")
+    for page_key, data in [("outcomes_good", {"outcomes_good": "agree"}),
+                           ("provision_meets_needs", {"provision_meets_needs": "agree"})]:
+        browser.post_redirect(question_url(PLAN, page_key), data)
+    location = browser.post_redirect(question_url(PLAN, "worked_well"), {"worked_well": secret})
+    assert "Mrs" not in location
+    cookie = browser.client.get_cookie("session")
+    serializer = app.session_interface.get_signing_serializer(app)
+    session = serializer.loads(cookie.value)
+    assert set(session) <= {"csrf_token", "drafts", "_permanent"}
+    assert secret not in str(session) and "agree" not in str(session)
+    assert cookie.http_only and cookie.same_site == "Lax"
+    [draft] = db.session.scalars(select(Draft))
+    assert draft.answers["worked_well"] == secret
+    token = session["drafts"][str(draft.run_id)]
+    assert draft.token_hash != token, "the table holds a hash of the token, not the token"
