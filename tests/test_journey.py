@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from questionnaires import routing
 from survey_app.extensions import db
 from survey_app.models import Answer, Draft, Response, SurveyRun, utcnow
 from survey_app.services import questionnaires as questionnaire_service
@@ -102,15 +103,10 @@ def test_every_shipped_questionnaire_can_be_completed_and_is_stored_exactly(brow
     assert response.reference == reference
     assert response.questionnaire_version.key == key and response.questionnaire_version.version == definition.version
     assert response.audience == definition.audience.value and response.language == "en"
-    expected = {}
-    for question in definition.questions:
-        if question.is_shown({q.key: valid_answer(q)[0] for q in definition.questions}):
-            value = valid_answer(question)
-            if question.type.value == "date":
-                value = ["2025-11-14"]
-            elif question.type.value == "long_text":
-                value = ["The caseworker called back.\nThe letters were clear."]
-            expected[question.key] = value
+    given, _ = routing.prune(definition, {q.key: valid_answer(q) for q in definition.questions}, [])
+    # Dates typed as day, month and year are stored as ISO dates.
+    expected = {key: ["2025-11-14"] if definition.question(key).type.value == "date" else value
+                for key, value in given.items()}
     assert stored_answers(response) == expected
     assert db.session.scalar(select(Draft).limit(1)) is None, "the draft is removed once submitted"
 
@@ -491,3 +487,40 @@ def test_answers_are_kept_on_the_server_not_in_the_cookie_or_the_address(app, br
     assert draft.answers["worked_well"] == secret
     token = session["drafts"][str(draft.run_id)]
     assert draft.token_hash != token, "the table holds a hash of the token, not the token"
+
+
+# --- every shipped questionnaire: other routes, every change link ----------------------
+
+
+def last_answer(question) -> list[str]:
+    """The other end of every scale: takes the routes valid_answer does not."""
+    if question.type.is_choice:
+        return [question.scale_options[-1].value]
+    return valid_answer(question)
+
+
+@pytest.mark.parametrize("key", [PLAN, PATHWAYS])
+def test_every_shipped_questionnaire_completes_along_its_other_routes(browser, key):
+    definition = questionnaire(key)
+    check_answers = complete(browser, definition, slug(key), choose=last_answer)
+    page = browser.get(check_answers)
+    shown = {row.select_one("dt").get_text(strip=True) for row in page.soup.select(".govuk-summary-list__row")}
+    given, _ = routing.prune(definition, {q.key: last_answer(q)[0] for q in definition.questions}, [])
+    for question in definition.questions:
+        assert (question.label in shown) == question.is_shown(given), question.key
+    submit(browser, key)
+    assert len(responses()) == 1
+
+
+@pytest.mark.parametrize("key", [PLAN, PATHWAYS])
+def test_every_change_link_returns_to_check_answers(browser, key):
+    check_answers = complete(browser, questionnaire(key), slug(key))
+    page = browser.get(check_answers)
+    links = [path_of(a["href"]).split("#")[0] for a in page.soup.select(".govuk-summary-list__actions a")]
+    assert len(links) == len(page.soup.select(".govuk-summary-list__row"))
+    for link in dict.fromkeys(links):
+        question_page = browser.get(link)
+        assert question_page.soup.select_one(".govuk-back-link")["href"] == check_answers
+        # Continue without changing anything: straight back to check answers.
+        assert browser.post_redirect(link, {}) == check_answers
+    submit(browser, key)
