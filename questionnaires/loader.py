@@ -49,7 +49,14 @@ MAX_TEXT_LENGTH = 10_000
 DEFAULT_MAX_LENGTH = {QuestionType.SHORT_TEXT: 200, QuestionType.LONG_TEXT: 2000}
 
 QUESTIONNAIRE_FIELDS = {
-    "key", "version", "title", "audience", "intro", "estimated_minutes", "who_sees_answers", "questions",
+    "key",
+    "version",
+    "title",
+    "audience",
+    "intro",
+    "estimated_minutes",
+    "who_sees_answers",
+    "questions",
 }
 GROUP_FIELDS = {"group", "title", "hint", "questions"}
 COMMON_QUESTION_FIELDS = {"key", "type", "label", "hint", "required", "required_message", "show_if"}
@@ -124,7 +131,9 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; allowed fields are {', '.join(sorted(allowed))}"
+                hint = (
+                    f"; did you mean '{close[0]}'?" if close else f"; allowed fields are {', '.join(sorted(allowed))}"
+                )
                 self.problem(mapping.line_of(key), _join(where, str(key)), f"unknown field '{key}'{hint}")
 
     def text(self, mapping: LineDict, key: str, where: str, required: bool = True) -> str | None:
@@ -251,7 +260,8 @@ def _read_options(checker: _Checker, items: Any, line: int, where: str) -> tuple
             checker.problem(
                 option.line_of("value"),
                 f"{item_where}.value",
-                f"'{value}' is kept for the answers apart from the scale; use dont_know, not_applicable or none_option instead",
+                f"'{value}' is kept for the answers apart from the scale; "
+                "use dont_know, not_applicable or none_option instead",
             )
             continue
         if value in seen:
@@ -407,7 +417,9 @@ def _read_question(
     checker.duplicates(entry, where)
     if key is not None:
         if key in earlier:
-            checker.problem(entry.line_of("key"), f"{where}.key", f"the key '{key}' is used twice in this questionnaire")
+            checker.problem(
+                entry.line_of("key"), f"{where}.key", f"the key '{key}' is used twice in this questionnaire"
+            )
             key = None
 
     type_text = checker.text(entry, "type", where)
@@ -423,7 +435,9 @@ def _read_question(
                 f"{where}.type",
                 f"unknown question type '{type_text}'{hint}; use one of {', '.join(t.value for t in QuestionType)}",
             )
-    allowed = COMMON_QUESTION_FIELDS | (TYPE_FIELDS[question_type] if question_type else set().union(*TYPE_FIELDS.values()))
+    allowed = COMMON_QUESTION_FIELDS | (
+        TYPE_FIELDS[question_type] if question_type else set().union(*TYPE_FIELDS.values())
+    )
     checker.allowed_fields(entry, allowed, where)
 
     label = checker.text(entry, "label", where)
@@ -482,7 +496,9 @@ def _read_choice_options(checker: _Checker, entry: LineDict, where: str, questio
             return ()
         options = list(_read_options(checker, entry["options"], entry.line_of("options"), f"{where}.options"))
         if len(options) < 2 and options:
-            checker.problem(entry.line_of("options"), f"{where}.options", "a choice question needs at least two options")
+            checker.problem(
+                entry.line_of("options"), f"{where}.options", "a choice question needs at least two options"
+            )
 
     if question_type is QuestionType.MULTIPLE_CHOICE:
         label = _apart_label(checker, entry, "none_option", where)
@@ -574,7 +590,10 @@ def _read_show_if(checker: _Checker, entry: LineDict, where: str, earlier, page_
 
 def _read_number_bounds(checker: _Checker, entry: LineDict, where: str) -> dict[str, Any]:
     whole_number = checker.boolean(entry, "whole_number", where, default=True)
-    bounds: dict[str, Any] = {"whole_number": whole_number, "suffix": checker.text(entry, "suffix", where, required=False)}
+    bounds: dict[str, Any] = {
+        "whole_number": whole_number,
+        "suffix": checker.text(entry, "suffix", where, required=False),
+    }
     for name in ("min", "max"):
         value = entry.get(name)
         if value is None:

@@ -26,9 +26,7 @@ def visible_pages(questionnaire: Questionnaire, answers: Answers) -> list[Page]:
     return [page for page in questionnaire.pages if page.is_shown(answers)]
 
 
-def prune(
-    questionnaire: Questionnaire, answers: Answers, completed_pages: Iterable[str]
-) -> tuple[Answers, list[str]]:
+def prune(questionnaire: Questionnaire, answers: Answers, completed_pages: Iterable[str]) -> tuple[Answers, list[str]]:
     """Drop answers to questions no longer shown, and pages no longer shown."""
     kept: Answers = {}
     for question in questionnaire.questions:
@@ -42,9 +40,7 @@ def is_page_complete(page: Page, answers: Answers, completed_pages: Iterable[str
     if page.key not in completed_pages:
         return False
     return all(
-        question.key in answers
-        for question in page.questions
-        if question.required and question.is_shown(answers)
+        question.key in answers for question in page.questions if question.required and question.is_shown(answers)
     )
 
 

@@ -29,9 +29,7 @@ def check(files: tuple[Path, ...]) -> None:
     library = load_files(files, directory / "scales.yaml") if files else load_directory(directory)
     for problem in library.problems:
         click.echo(str(problem))
-    checked = len(files) if files else len(library.questionnaires) + len(
-        {problem.file for problem in library.problems}
-    )
+    checked = len(files) if files else len(library.questionnaires) + len({problem.file for problem in library.problems})
     if library.problems:
         click.echo(f"{len(library.problems)} problem(s) found.", err=True)
         sys.exit(1)

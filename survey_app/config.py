@@ -66,7 +66,7 @@ def database_uri(url: str) -> str:
     """Use psycopg 3 for PostgreSQL URLs written the usual way."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

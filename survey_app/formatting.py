@@ -39,11 +39,11 @@ def paragraphs(text: str) -> Markup:
         if not lines:
             continue
         if all(line.startswith("- ") for line in lines):
-            items = "".join(f"<li>{escape(line[2:])}</li>" for line in lines)
-            html.append(f'<ul class="govuk-list govuk-list--bullet">{items}</ul>')
+            items = Markup("").join(Markup("<li>{}</li>").format(line[2:]) for line in lines)
+            html.append(Markup('<ul class="govuk-list govuk-list--bullet">{}</ul>').format(items))
         else:
-            html.append(f'<p class="govuk-body">{escape(" ".join(lines))}</p>')
-    return Markup("".join(html))
+            html.append(Markup('<p class="govuk-body">{}</p>').format(" ".join(lines)))
+    return Markup("").join(html)
 
 
 def answer_html(question: Question, value: AnswerValue | None) -> Markup:
@@ -57,8 +57,8 @@ def answer_html(question: Question, value: AnswerValue | None) -> Markup:
         ]
         if len(labels) == 1:
             return escape(labels[0])
-        items = "".join(f"<li>{escape(label)}</li>" for label in labels)
-        return Markup(f'<ul class="govuk-list">{items}</ul>')
+        items = Markup("").join(Markup("<li>{}</li>").format(label) for label in labels)
+        return Markup('<ul class="govuk-list">{}</ul>').format(items)
     if question.type is QuestionType.DATE:
         return escape(long_date(date.fromisoformat(value)))
     if question.type is QuestionType.NUMBER and question.suffix:

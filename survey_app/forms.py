@@ -146,7 +146,9 @@ class DateField(_AnswerField, Field):
             self.wrong_parts = set(missing)
             raise ValidationError(f"The date must include a {' and '.join(missing)}")
         if not all(part.isdigit() for part in self.raw_data):
-            self.wrong_parts = {name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value.isdigit()}
+            self.wrong_parts = {
+                name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value.isdigit()
+            }
             raise ValidationError("The date must be a real date, written in numbers, like 27 3 2026")
         if len(year) != 4:
             self.wrong_parts = {"year"}

@@ -20,7 +20,11 @@ HEADING_SIZE = {True: "l", False: "m"}
 
 def _legend(field) -> dict:
     size = HEADING_SIZE[field.is_page_heading]
-    return {"text": field.label.text, "isPageHeading": field.is_page_heading, "classes": f"govuk-fieldset__legend--{size}"}
+    return {
+        "text": field.label.text,
+        "isPageHeading": field.is_page_heading,
+        "classes": f"govuk-fieldset__legend--{size}",
+    }
 
 
 def _label(field) -> dict:

@@ -40,8 +40,7 @@ class Page:
     def error_summary(self) -> list[tuple[str, str]]:
         """(text, href) of each error summary link."""
         return [
-            (link.get_text(" ", strip=True), link["href"])
-            for link in self.soup.select(".govuk-error-summary__list a")
+            (link.get_text(" ", strip=True), link["href"]) for link in self.soup.select(".govuk-error-summary__list a")
         ]
 
     @property

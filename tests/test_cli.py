@@ -27,7 +27,9 @@ def test_check_passes_the_shipped_questionnaires(app):
 
 def test_check_lists_one_problem_per_line_and_fails(app, tmp_path):
     good = write(tmp_path, VALID, "good.yaml")
-    bad = write(tmp_path, VALID.replace("scale: agree5", "scale: agree7").replace("type: yes_no", "type: yesno"), "bad.yaml")
+    bad = write(
+        tmp_path, VALID.replace("scale: agree5", "scale: agree7").replace("type: yes_no", "type: yesno"), "bad.yaml"
+    )
     result = app.test_cli_runner().invoke(args=["questionnaires", "check", str(good), str(bad)])
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()
@@ -46,8 +48,11 @@ def test_the_command_works_from_a_shell(tmp_path):
     bad = write(tmp_path, VALID.replace("title: A sample", "titel: A sample"), "bad.yaml")
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "questionnaires", "check", str(bad)],
-        capture_output=True, text=True, env={"APP_ENV": "development", "SECRET_KEY": "k", "PATH": "/usr/bin:/bin"},
-        cwd=DIRECTORY.parent, check=False,
+        capture_output=True,
+        text=True,
+        env={"APP_ENV": "development", "SECRET_KEY": "k", "PATH": "/usr/bin:/bin"},
+        cwd=DIRECTORY.parent,
+        check=False,
     )
     assert result.returncode == 1, result.stderr
     assert f"{bad}:3: titel: unknown field 'titel'; did you mean 'title'?" in result.stdout

@@ -21,7 +21,6 @@ PLAN = "ehc_plan_feedback"
 PATHWAYS = "send_pathways_information"
 
 
-
 def questionnaire(key: str):
     return questionnaire_service.library().get(key)
 
@@ -105,8 +104,9 @@ def test_every_shipped_questionnaire_can_be_completed_and_is_stored_exactly(brow
     assert response.audience == definition.audience.value and response.language == "en"
     given, _ = routing.prune(definition, {q.key: valid_answer(q) for q in definition.questions}, [])
     # Dates typed as day, month and year are stored as ISO dates.
-    expected = {key: ["2025-11-14"] if definition.question(key).type.value == "date" else value
-                for key, value in given.items()}
+    expected = {
+        key: ["2025-11-14"] if definition.question(key).type.value == "date" else value for key, value in given.items()
+    }
     assert stored_answers(response) == expected
     assert db.session.scalar(select(Draft).limit(1)) is None, "the draft is removed once submitted"
 
@@ -136,8 +136,13 @@ def test_dont_know_is_kept_apart_from_the_scale(browser):
 
 def test_none_of_these_is_exclusive(browser):
     url = question_url(PLAN, "needs_missing")
-    for page_key, value in [("plan_received", None), ("felt_involved", "agree"), ("communication_good", "agree"),
-                            ("contacts_to_chase", None), ("plan_reflects_needs", "disagree")]:
+    for page_key, value in [
+        ("plan_received", None),
+        ("felt_involved", "agree"),
+        ("communication_good", "agree"),
+        ("contacts_to_chase", None),
+        ("plan_reflects_needs", "disagree"),
+    ]:
         browser.post_redirect(question_url(PLAN, page_key), {page_key: value} if value else {})
     page = browser.get(url)
     none = page.soup.select_one('input[value="none"]')
@@ -210,7 +215,9 @@ def test_changing_an_answer_discards_answers_it_made_irrelevant(browser):
 def test_a_change_that_reveals_a_question_asks_it_then_returns(browser):
     answer_plan_up_to_needs(browser, "agree")
     finish_plan(browser)
-    location = browser.post_redirect(question_url(PLAN, "plan_reflects_needs", change=True), {"plan_reflects_needs": "disagree"})
+    location = browser.post_redirect(
+        question_url(PLAN, "plan_reflects_needs", change=True), {"plan_reflects_needs": "disagree"}
+    )
     assert location == question_url(PLAN, "needs_missing", change=True)
     assert browser.get_redirect(f"/surveys/{slug(PLAN)}/check-answers") == question_url(PLAN, "needs_missing")
     location = browser.post_redirect(location, {"needs_missing": ["none"]})
@@ -237,8 +244,11 @@ def test_a_required_question_left_empty(browser):
 
 
 def test_a_number_out_of_range_keeps_what_was_typed(browser):
-    for page_key, data in [("plan_received", {}), ("felt_involved", {"felt_involved": "agree"}),
-                           ("communication_good", {"communication_good": "agree"})]:
+    for page_key, data in [
+        ("plan_received", {}),
+        ("felt_involved", {"felt_involved": "agree"}),
+        ("communication_good", {"communication_good": "agree"}),
+    ]:
         browser.post_redirect(question_url(PLAN, page_key), data)
     page = browser.post_page(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": "150"})
     assert page.error_summary == [("Enter a number between 0 and 99", "#contacts_to_chase")]
@@ -247,7 +257,9 @@ def test_a_number_out_of_range_keeps_what_was_typed(browser):
     assert page.field_errors == ["Enter a number, like 3"]
     page = browser.post_page(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": "2.5"})
     assert page.field_errors == ["Enter a whole number, like 3"]
-    assert browser.post_redirect(question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": " 1,2 "}) == question_url(PLAN, "plan_reflects_needs")
+    assert browser.post_redirect(
+        question_url(PLAN, "contacts_to_chase"), {"contacts_to_chase": " 1,2 "}
+    ) == question_url(PLAN, "plan_reflects_needs")
 
 
 @pytest.mark.parametrize(
@@ -269,8 +281,10 @@ def test_a_date_that_cannot_be_right(browser, parts, message, target):
 
 def test_text_over_its_limit_is_kept_for_shortening(browser):
     answer_plan_up_to_needs(browser, "agree")
-    for page_key, data in [("outcomes_good", {"outcomes_good": "agree"}),
-                           ("provision_meets_needs", {"provision_meets_needs": "agree"})]:
+    for page_key, data in [
+        ("outcomes_good", {"outcomes_good": "agree"}),
+        ("provision_meets_needs", {"provision_meets_needs": "agree"}),
+    ]:
         browser.post_redirect(question_url(PLAN, page_key), data)
     too_long = "x" * 1201
     page = browser.post_page(question_url(PLAN, "worked_well"), {"worked_well": too_long})
@@ -436,7 +450,9 @@ def test_a_survey_not_open_yet_says_when_it_opens(browser, make_run):
 def test_someone_part_way_through_when_a_survey_closes_can_finish(browser):
     check_answers = completed_plan(browser)
     run_table = SurveyRun.__table__
-    db.session.execute(run_table.update().where(run_table.c.slug == slug(PLAN)).values(closes_at=utcnow() - timedelta(minutes=5)))
+    db.session.execute(
+        run_table.update().where(run_table.c.slug == slug(PLAN)).values(closes_at=utcnow() - timedelta(minutes=5))
+    )
     db.session.commit()
     browser.get(check_answers)
     submit(browser, PLAN)
@@ -472,8 +488,10 @@ def test_sending_answers_without_a_valid_token_stores_nothing(browser):
 def test_answers_are_kept_on_the_server_not_in_the_cookie_or_the_address(app, browser):
     secret = "Our caseworker Mrs Example was brilliant"
     answer_plan_up_to_needs(browser, "agree")
-    for page_key, data in [("outcomes_good", {"outcomes_good": "agree"}),
-                           ("provision_meets_needs", {"provision_meets_needs": "agree"})]:
+    for page_key, data in [
+        ("outcomes_good", {"outcomes_good": "agree"}),
+        ("provision_meets_needs", {"provision_meets_needs": "agree"}),
+    ]:
         browser.post_redirect(question_url(PLAN, page_key), data)
     location = browser.post_redirect(question_url(PLAN, "worked_well"), {"worked_well": secret})
     assert "Mrs" not in location

@@ -112,7 +112,9 @@ def assert_problem(problems, line: int, field: str, *fragments: str) -> None:
             where = f"{field}: " if field else ""
             assert text.startswith(f"{problem.file}:{line}: {where}"), text
             return
-    raise AssertionError(f"no problem at line {line} for {field} with {fragments}; got:\n" + "\n".join(map(str, problems)))
+    raise AssertionError(
+        f"no problem at line {line} for {field} with {fragments}; got:\n" + "\n".join(map(str, problems))
+    )
 
 
 # --- valid files --------------------------------------------------------------
@@ -124,12 +126,23 @@ def test_a_valid_file_loads_into_typed_objects(tmp_path):
     assert problems == []
     assert isinstance(questionnaire, Questionnaire)
     assert [page.key for page in questionnaire.pages] == [
-        "rating", "missing", "about", "when", "comments", "visited", "looking_for",
+        "rating",
+        "missing",
+        "about",
+        "when",
+        "comments",
+        "visited",
+        "looking_for",
     ]
     rating = questionnaire.question("rating")
     assert rating.type is QuestionType.LIKERT
     assert [option.value for option in rating.options] == [
-        "strongly_agree", "agree", "neither", "disagree", "strongly_disagree", DONT_KNOW,
+        "strongly_agree",
+        "agree",
+        "neither",
+        "disagree",
+        "strongly_disagree",
+        DONT_KNOW,
     ]
     assert rating.options[-1].apart and rating.options[-1].label == "Don't know"
     missing = questionnaire.question("missing")
@@ -154,8 +167,12 @@ def test_the_stored_form_rebuilds_the_same_questionnaire(tmp_path):
 def test_the_hash_follows_meaning_not_layout(tmp_path):
     scales, _ = load_scales()
     original, _ = load_file(write(tmp_path, VALID, "a.yaml"), scales)
-    reformatted, _ = load_file(write(tmp_path, "# a comment\n" + VALID.replace("  - key: rating", "\n  - key: rating"), "b.yaml"), scales)
-    reworded, _ = load_file(write(tmp_path, VALID.replace("The plan is right", "The plan is correct"), "c.yaml"), scales)
+    reformatted, _ = load_file(
+        write(tmp_path, "# a comment\n" + VALID.replace("  - key: rating", "\n  - key: rating"), "b.yaml"), scales
+    )
+    reworded, _ = load_file(
+        write(tmp_path, VALID.replace("The plan is right", "The plan is correct"), "c.yaml"), scales
+    )
     assert original.definition_hash == reformatted.definition_hash
     assert original.definition_hash != reworded.definition_hash
 
@@ -235,13 +252,17 @@ def test_a_duplicate_key_inside_a_group(tmp_path):
 def test_show_if_pointing_to_a_later_question(tmp_path):
     text = VALID.replace("      question: rating", "      question: visited")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "question: visited"), "missing.show_if.question", "'visited' is not an earlier question")
+    assert_problem(
+        problems, line_of(text, "question: visited"), "missing.show_if.question", "'visited' is not an earlier question"
+    )
 
 
 def test_show_if_pointing_to_an_unknown_question(tmp_path):
     text = VALID.replace("      question: rating", "      question: ratting")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "question: ratting"), "missing.show_if.question", "'ratting' is not an earlier question")
+    assert_problem(
+        problems, line_of(text, "question: ratting"), "missing.show_if.question", "'ratting' is not an earlier question"
+    )
 
 
 def test_show_if_pointing_to_a_question_on_the_same_page(tmp_path):
@@ -256,14 +277,17 @@ def test_show_if_pointing_to_a_question_on_the_same_page(tmp_path):
 def test_show_if_with_an_answer_the_question_does_not_have(tmp_path):
     text = VALID.replace("any_of: [disagree, strongly_disagree]", "any_of: [disagree, dissagree]")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "any_of: [disagree"), "missing.show_if.any_of", "'dissagree' is not an answer to 'rating'")
+    assert_problem(
+        problems,
+        line_of(text, "any_of: [disagree"),
+        "missing.show_if.any_of",
+        "'dissagree' is not an answer to 'rating'",
+    )
 
 
 def test_a_choice_question_without_options(tmp_path):
-    text = VALID.replace(
-        "        options:\n          - value: primary\n            label: Primary\n          - value: secondary\n            label: Secondary\n",
-        "",
-    )
+    options = "        options:\n          - value: primary\n            label: Primary\n"
+    text = VALID.replace(options + "          - value: secondary\n            label: Secondary\n", "")
     problems = problems_of(tmp_path, text)
     assert_problem(problems, line_of(text, "- key: phase"), "phase.options", "a single_choice question needs options")
 
@@ -283,7 +307,9 @@ def test_an_unknown_scale(tmp_path):
 def test_an_unknown_question_type(tmp_path):
     text = VALID.replace("type: yes_no", "type: yesno")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "type: yesno"), "visited.type", "unknown question type 'yesno'", "did you mean 'yes_no'")
+    assert_problem(
+        problems, line_of(text, "type: yesno"), "visited.type", "unknown question type 'yesno'", "did you mean 'yes_no'"
+    )
 
 
 def test_invalid_yaml_names_the_line(tmp_path):
@@ -333,7 +359,9 @@ def test_an_option_value_used_twice(tmp_path):
 def test_a_key_that_is_not_a_plain_name(tmp_path):
     text = VALID.replace("  - key: visited", "  - key: Visited-Place")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "key: Visited-Place"), "questions[5].key", "'Visited-Place' is not a valid key")
+    assert_problem(
+        problems, line_of(text, "key: Visited-Place"), "questions[5].key", "'Visited-Place' is not a valid key"
+    )
 
 
 def test_a_reserved_key(tmp_path):
@@ -345,7 +373,9 @@ def test_a_reserved_key(tmp_path):
 def test_an_unknown_audience(tmp_path):
     text = VALID.replace("audience: parent_carer", "audience: parents")
     problems = problems_of(tmp_path, text)
-    assert_problem(problems, line_of(text, "audience: parents"), "audience", "unknown audience 'parents'", "parent_carer")
+    assert_problem(
+        problems, line_of(text, "audience: parents"), "audience", "unknown audience 'parents'", "parent_carer"
+    )
 
 
 def test_every_problem_in_a_file_is_reported_together(tmp_path):

@@ -71,15 +71,17 @@ def test_the_stylesheet_uses_arial_and_no_font_files(browser):
 
 
 def test_the_council_is_configured(app, tmp_path):
-    configured = create_app({
-        "APP_ENV": "testing",
-        "SECRET_KEY": "k",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}",
-        "COUNCIL_NAME": "Northshire Council",
-        "DATA_CONTROLLER": "Northshire Council and Northshire ICB",
-        "DATA_PROTECTION_OFFICER_EMAIL": "dpo@northshire.example",
-        "RESPONSE_RETENTION_MONTHS": 18,
-    })
+    configured = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}",
+            "COUNCIL_NAME": "Northshire Council",
+            "DATA_CONTROLLER": "Northshire Council and Northshire ICB",
+            "DATA_PROTECTION_OFFICER_EMAIL": "dpo@northshire.example",
+            "RESPONSE_RETENTION_MONTHS": 18,
+        }
+    )
     client = configured.test_client()
     page = check_page(client.get("/privacy"))
     assert page.title == "Privacy notice – Have your say about SEND – Northshire Council"
@@ -128,11 +130,13 @@ def test_the_health_check_reports_the_app_and_database(browser):
 
 
 def test_the_health_check_says_when_the_database_is_unreachable(tmp_path):
-    broken = create_app({
-        "APP_ENV": "testing",
-        "SECRET_KEY": "k",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'missing-folder' / 'survey.db'}",
-    })
+    broken = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'missing-folder' / 'survey.db'}",
+        }
+    )
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unavailable" and response.json["status"] == "unavailable"

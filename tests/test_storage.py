@@ -60,7 +60,11 @@ def test_answers_are_stored_long_with_their_context(survey_db):
     )
     for row in rows:
         assert (row.run_id, row.questionnaire_version_id, row.audience, row.language, row.submitted_at) == (
-            response.run_id, response.questionnaire_version_id, response.audience, response.language, response.submitted_at,
+            response.run_id,
+            response.questionnaire_version_id,
+            response.audience,
+            response.language,
+            response.submitted_at,
         )
 
     # Counting answers is one GROUP BY over the answers table.
@@ -181,8 +185,16 @@ def test_a_write_must_begin_immediate_on_sqlite(sqlite_only):
     db.session.rollback()
     version = db.session.scalar(select(QuestionnaireVersion).limit(1))
     runs_before = db.session.scalar(select(func.count()).select_from(Response))
-    db.session.add(Response(reference="X", submission_key="x", run_id=1, questionnaire_version_id=version.id,
-                            audience="parent_carer", language="en"))
+    db.session.add(
+        Response(
+            reference="X",
+            submission_key="x",
+            run_id=1,
+            questionnaire_version_id=version.id,
+            audience="parent_carer",
+            language="en",
+        )
+    )
     with pytest.raises(WriteOutsideTransaction):
         db.session.flush()
     db.session.rollback()

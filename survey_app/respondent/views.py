@@ -173,5 +173,8 @@ def confirmation(slug: str):
     if reference is None:
         return redirect(url_for(".start", slug=run.slug))
     return render_template(
-        "respondent/confirmation.html", run=run, questionnaire=definition(run.questionnaire_version), reference=reference
+        "respondent/confirmation.html",
+        run=run,
+        questionnaire=definition(run.questionnaire_version),
+        reference=reference,
     )

@@ -22,8 +22,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from questionnaires import Answers, Page, Questionnaire
-from questionnaires import routing
+from questionnaires import Answers, Page, Questionnaire, routing
 
 from ..database import begin_write
 from ..extensions import db
@@ -61,7 +60,7 @@ class Submission:
 
 
 def run_state(run: SurveyRun, has_draft: bool) -> str:
-    """"open", "not_open_yet" or "closed".
+    """ "open", "not_open_yet" or "closed".
 
     Someone part-way through when a survey closes may finish within the
     configured grace period, so a closing time never loses their answers.

@@ -47,10 +47,11 @@ def publish(questionnaire: Questionnaire) -> PublishResult:
     if existing is not None:
         db.session.rollback()
         if existing.definition_hash != questionnaire.definition_hash:
+            next_version = latest_version(questionnaire.key) + 1
             raise PublishedVersionChanged(
                 f"{questionnaire.source or questionnaire.key}: version {questionnaire.version} of "
                 f"'{questionnaire.key}' is already published with different content. A published version "
-                f"cannot be edited in place: give the changed questionnaire version {latest_version(questionnaire.key) + 1}."
+                f"cannot be edited in place: give the changed questionnaire version {next_version}."
             )
         return PublishResult(questionnaire.key, questionnaire.version, created=False)
     db.session.add(
@@ -68,9 +69,12 @@ def publish(questionnaire: Questionnaire) -> PublishResult:
 
 
 def latest_version(key: str) -> int:
-    return db.session.scalar(
-        select(QuestionnaireVersion.version).filter_by(key=key).order_by(QuestionnaireVersion.version.desc())
-    ) or 0
+    return (
+        db.session.scalar(
+            select(QuestionnaireVersion.version).filter_by(key=key).order_by(QuestionnaireVersion.version.desc())
+        )
+        or 0
+    )
 
 
 def latest_versions() -> list[QuestionnaireVersion]:

@@ -36,9 +36,7 @@ def open_run(
     if closes_at <= opens_at:
         raise ValueError("A survey must close after it opens.")
     begin_write()
-    run = SurveyRun(
-        slug=slug, title=title, questionnaire_version=version, opens_at=opens_at, closes_at=closes_at
-    )
+    run = SurveyRun(slug=slug, title=title, questionnaire_version=version, opens_at=opens_at, closes_at=closes_at)
     db.session.add(run)
     db.session.commit()
     return run

@@ -20,9 +20,7 @@ def privacy():
 
 @bp.get("/cookies")
 def cookies():
-    return render_template(
-        "site/cookies.html", session_hours=current_app.config["DRAFT_LIFETIME_HOURS"]
-    )
+    return render_template("site/cookies.html", session_hours=current_app.config["DRAFT_LIFETIME_HOURS"])
 
 
 @bp.get("/healthz")
