@@ -7,22 +7,29 @@ import secrets
 from flask import Flask, g, request
 
 
-def init_app(app: Flask) -> None:
-    @app.before_request
-    def _make_nonce() -> None:
-        g.csp_nonce = secrets.token_urlsafe(18)
+def csp_nonce() -> str:
+    """This response's nonce, made on first use.
 
+    Made lazily rather than in a before_request hook: a request refused by an
+    earlier hook (a failed CSRF check, a body too large) still renders a page
+    whose inline script must run.
+    """
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def init_app(app: Flask) -> None:
     @app.context_processor
     def _nonce():
-        return {"cspNonce": g.get("csp_nonce", "")}
+        return {"cspNonce": csp_nonce()}
 
     @app.after_request
     def _headers(response):
-        nonce = g.get("csp_nonce", "")
         response.headers["Content-Security-Policy"] = "; ".join(
             [
                 "default-src 'self'",
-                f"script-src 'self' 'nonce-{nonce}'",
+                f"script-src 'self' 'nonce-{csp_nonce()}'",
                 "style-src 'self'",
                 "img-src 'self'",
                 "font-src 'self'",

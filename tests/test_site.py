@@ -175,3 +175,15 @@ def test_no_font_or_crest_is_served():
     served = {path.suffix for path in static.rglob("*") if path.is_file()}
     assert not served & {".woff", ".woff2", ".ttf"}
     assert not list(static.rglob("*crest*")) and not list(static.rglob("*crown*"))
+
+
+@pytest.mark.parametrize("refused", ["csrf", "too_large"])
+def test_a_refused_request_still_gets_a_working_nonce(browser, refused):
+    url = "/surveys/ehc-plan-feedback/questions/plan_received"
+    data = {"csrf_token": "stale"} if refused == "csrf" else {"x": "y" * (2 * 1024 * 1024)}
+    response = browser.client.post(url, data=data)
+    assert response.status_code == (400 if refused == "csrf" else 413)
+    nonce = re.search(r"'nonce-([^']*)'", response.headers["Content-Security-Policy"]).group(1)
+    assert nonce
+    inline = [s for s in check_page(response).soup.find_all("script") if not s.get("src")]
+    assert all(script.get("nonce") == nonce for script in inline)
