@@ -15,7 +15,6 @@ from .scenarios import scenario_params
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.mark.parametrize("scenario", scenario_params())
 def test_scripts_run_under_the_policy(page, make_run, scenario):
     scenario(page, make_run)

@@ -9,7 +9,6 @@ from .scenarios import scenario_params
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.mark.parametrize("scenario", scenario_params())
 def test_no_horizontal_scrolling_at_320_pixels(new_page, make_run, scenario):
     # Only the layout is in question here; test_content_security_policy checks the policy on the same pages.
