@@ -13,3 +13,6 @@ threads = int(os.environ.get("THREADS", "4"))
 accesslog = "-"
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket has one default path per user, which every other
+# gunicorn on the machine would take over; nothing here uses it.
+control_socket_disable = True
