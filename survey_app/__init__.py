@@ -6,9 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from markupsafe import Markup
 
 from questionnaires import load_directory
 
@@ -52,6 +53,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "council_name": app.config["COUNCIL_NAME"],
             "service_name": app.config["SERVICE_NAME"],
         }
+
+    # The header and footer are the same on every page: render them once.
+    fragments: dict[str, Markup] = {}
+
+    @app.template_global()
+    def fragment(name: str) -> Markup:
+        if name not in fragments:
+            fragments[name] = Markup(render_template(name))  # noqa: S704 - autoescaped template output
+        return fragments[name]
 
     from . import respondent, site
 

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     # The journey
     "DRAFT_LIFETIME_HOURS": 72,
     "CLOSING_GRACE_MINUTES": 60,
+    "RUN_CACHE_SECONDS": 5,
     "SECRET_KEY": "",
 }
 
@@ -87,11 +88,15 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
     lifetime = timedelta(hours=settings["DRAFT_LIFETIME_HOURS"])
     settings.update(
         SQLALCHEMY_DATABASE_URI=database_uri(settings["DATABASE_URL"]),
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # A server connection can drop; a SQLite file cannot, so only a
+        # server database is pinged when a connection is taken from the pool.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not settings["DATABASE_URL"].startswith("sqlite")},
         # The CSRF token lives as long as the session, so someone who pauses
         # for an hour does not lose the page they were on.
         WTF_CSRF_TIME_LIMIT=None,
         PERMANENT_SESSION_LIFETIME=lifetime,
+        # The cookie is sent again only when it changes (answers saved).
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not development,

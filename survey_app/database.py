@@ -6,13 +6,15 @@ then tries to write cannot wait for the lock and fails at once with
 "database is locked", whatever the timeout. So every service that writes calls
 ``begin_write()`` before its first read, and a flush outside such a
 transaction is refused loudly rather than failing now and then under load.
+Reads outside a write transaction run statement by statement (autocommit).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -24,6 +26,10 @@ WRITE_OPTION = "survey_write"
 
 class WriteOutsideTransaction(RuntimeError):
     """A flush on SQLite in a transaction that was not begun by begin_write()."""
+
+
+class WriteLockTimeout(RuntimeError):
+    """Another write held SQLite's lock for longer than the busy timeout."""
 
 
 def init_app(app: Flask) -> None:
@@ -39,8 +45,9 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, connection_record) -> None:
-        # The driver must not begin transactions itself: _begin does,
-        # choosing DEFERRED for reads and IMMEDIATE for writes.
+        # The driver must not begin transactions itself: _begin does, for
+        # writes only. Reads run in autocommit, each a consistent snapshot of
+        # its own, so a page's reads never hold a transaction open.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -53,8 +60,8 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if connection.get_execution_options().get(WRITE_OPTION):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @event.listens_for(Session, "before_flush")
@@ -62,6 +69,13 @@ def _require_write_transaction(session: Session, flush_context, instances) -> No
     connection = session.connection()
     if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(WRITE_OPTION):
         raise WriteOutsideTransaction("Call begin_write() before changing the database.")
+
+
+# Threads of one process wait for SQLite's write lock here, in turn, rather
+# than in SQLite's busy handler, which sleeps in growing steps and so leaves
+# the lock idle while writers sleep. Other processes still meet the busy timeout.
+_sqlite_writer = threading.Lock()
+_HOLDS_WRITER = "holds_sqlite_writer"
 
 
 def begin_write() -> None:
@@ -75,4 +89,19 @@ def begin_write() -> None:
         if session.connection().get_execution_options().get(WRITE_OPTION):
             return
         session.commit()
-    session.connection(execution_options={WRITE_OPTION: True})
+    if db.engine.dialect.name == "sqlite":
+        timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
+        if not _sqlite_writer.acquire(timeout=timeout):
+            raise WriteLockTimeout(f"No write to the database was possible for {timeout:g} seconds.")
+        session.info[_HOLDS_WRITER] = True
+    try:
+        session.connection(execution_options={WRITE_OPTION: True})
+    except BaseException:
+        session.rollback()
+        raise
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_writer(session: Session, transaction) -> None:
+    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
+        _sqlite_writer.release()

@@ -259,12 +259,27 @@ class PageForm(FlaskForm):
         return errors
 
 
+# Form classes by page and the questions it shows; the page is kept with its
+# class so that its id cannot be reused by another object.
+_form_classes: dict[tuple[int, tuple[str, ...]], tuple[Page, type[PageForm]]] = {}
+
+
+def _form_class(page: Page, shown: tuple[Question, ...]) -> type[PageForm]:
+    cache_key = (id(page), tuple(question.key for question in shown))
+    cached = _form_classes.get(cache_key)
+    if cached is None or cached[0] is not page:
+        is_single = len(page.questions) == 1
+        fields = {question.key: _field(question, is_page_heading=is_single) for question in shown}
+        cached = (page, type(f"PageForm_{page.key}", (PageForm,), {**fields, "questions": shown}))
+        _form_classes[cache_key] = cached
+    return cached[1]
+
+
 def page_form(page: Page, answers: Answers, formdata=None) -> PageForm:
     """The form for a page's shown questions, filled in with earlier answers."""
     shown = tuple(question for question in page.questions if question.is_shown(answers))
     is_single = len(page.questions) == 1
-    fields = {question.key: _field(question, is_page_heading=is_single) for question in shown}
-    form_class = type(f"PageForm_{page.key}", (PageForm,), {**fields, "questions": shown})
+    form_class = _form_class(page, shown)
     data = {question.key: answers[question.key] for question in shown if question.key in answers}
     form = form_class(formdata=formdata, data=data)
     for question in shown:

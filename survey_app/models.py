@@ -38,7 +38,8 @@ class QuestionnaireVersion(db.Model):
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     audience: Mapped[str] = mapped_column(String(20))
-    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Loaded only when a version's parsed definition is not cached yet.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     definition_hash: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -98,6 +99,8 @@ class Draft(db.Model):
     # draft, from any tab or retry, carries it.
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Counts saves, so that two tabs saving at once cannot overwrite each other.
+    revision: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, request
 
 
 def csp_nonce() -> str:
@@ -12,11 +12,13 @@ def csp_nonce() -> str:
 
     Made lazily rather than in a before_request hook: a request refused by an
     earlier hook (a failed CSRF check, a body too large) still renders a page
-    whose inline script must run.
+    whose inline script must run. Kept on the request, not ``g``, which an
+    application context can share between requests.
     """
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
-    return g.csp_nonce
+    nonce = getattr(request, "csp_nonce", None)
+    if nonce is None:
+        nonce = request.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
 
 
 def init_app(app: Flask) -> None:

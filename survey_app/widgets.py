@@ -7,6 +7,10 @@ divider, and "None of these" clears the other checkboxes.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
+from flask import current_app
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -14,8 +18,25 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovTextInput,
 )
+from markupsafe import Markup
 
 HEADING_SIZE = {True: "l", False: "m"}
+
+
+@lru_cache(maxsize=4096)
+def _render(template_name: str, params_json: str) -> Markup:
+    """A component's HTML depends only on its parameters, so each is rendered once.
+
+    The same question, with the same answer and error, is shown to many
+    people: rendering GOV.UK Frontend's macros is most of a page's cost.
+    """
+    template = current_app.jinja_env.get_template(template_name)
+    return Markup(template.render(params=json.loads(params_json)))  # noqa: S704 - autoescaped output
+
+
+class _Rendered:
+    def render(self, params):
+        return _render(self.template, json.dumps(params, sort_keys=True))
 
 
 def _legend(field) -> dict:
@@ -36,7 +57,7 @@ def _hint(field) -> dict | None:
     return {"text": field.description} if field.description else None
 
 
-class _OptionsMixin:
+class _OptionsMixin(_Rendered):
     """Adds per-option hints, the divider and exclusive behaviour."""
 
     def map_gov_params(self, field, **kwargs):
@@ -69,7 +90,7 @@ class QuestionCheckboxes(_OptionsMixin, GovCheckboxesInput):
     pass
 
 
-class QuestionTextInput(GovTextInput):
+class QuestionTextInput(_Rendered, GovTextInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
@@ -78,7 +99,7 @@ class QuestionTextInput(GovTextInput):
         return params
 
 
-class QuestionNumberInput(GovTextInput):
+class QuestionNumberInput(_Rendered, GovTextInput):
     """A text input for numbers, as GOV.UK advises (not type="number")."""
 
     def map_gov_params(self, field, **kwargs):
@@ -93,7 +114,7 @@ class QuestionNumberInput(GovTextInput):
         return params
 
 
-class QuestionCharacterCount(GovCharacterCount):
+class QuestionCharacterCount(_Rendered, GovCharacterCount):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
@@ -103,7 +124,7 @@ class QuestionCharacterCount(GovCharacterCount):
         return params
 
 
-class QuestionDateInput(GovDateInput):
+class QuestionDateInput(_Rendered, GovDateInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["fieldset"] = {"legend": _legend(field)}

@@ -60,6 +60,7 @@ def reset_database() -> None:
         for table in TABLES:
             db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
     db.session.commit()
+    runs.forget_cached_runs()
     for questionnaire in questionnaire_service.library().questionnaires.values():
         questionnaire_service.publish(questionnaire)
     runs.ensure_demo_runs(questionnaire_service.latest_versions(), days=30)

@@ -13,6 +13,7 @@ from questionnaires import routing
 from survey_app.extensions import db
 from survey_app.models import Answer, Draft, Response, SurveyRun, utcnow
 from survey_app.services import questionnaires as questionnaire_service
+from survey_app.services import runs
 
 from .pages import Browser, check_page, complete, path_of, valid_answer
 
@@ -454,6 +455,7 @@ def test_someone_part_way_through_when_a_survey_closes_can_finish(browser):
         run_table.update().where(run_table.c.slug == slug(PLAN)).values(closes_at=utcnow() - timedelta(minutes=5))
     )
     db.session.commit()
+    runs.forget_cached_runs()
     browser.get(check_answers)
     submit(browser, PLAN)
     # A newcomer is told it has closed.
@@ -542,3 +544,17 @@ def test_every_change_link_returns_to_check_answers(browser, key):
         # Continue without changing anything: straight back to check answers.
         assert browser.post_redirect(link, {}) == check_answers
     submit(browser, key)
+
+
+def test_a_change_to_a_run_reaches_every_worker_within_the_cache_time(browser, monkeypatch):
+    browser.get(f"/surveys/{slug(PLAN)}")
+    run_table = SurveyRun.__table__
+    db.session.execute(
+        run_table.update().where(run_table.c.slug == slug(PLAN)).values(closes_at=utcnow() - timedelta(hours=2))
+    )
+    db.session.commit()
+    # Another worker's change: this process still has the run it read.
+    browser.get(f"/surveys/{slug(PLAN)}")
+    later = runs.time.monotonic() + browser.client.application.config["RUN_CACHE_SECONDS"] + 1
+    monkeypatch.setattr(runs.time, "monotonic", lambda: later)
+    assert browser.get(f"/surveys/{slug(PLAN)}", status=410).h1 == "This survey has closed"

@@ -28,7 +28,8 @@ def answered_draft(run, questionnaire, answers: dict) -> str:
     for page in questionnaire.pages:
         page_answers = {q.key: answers[q.key] for q in page.questions if q.key in answers}
         if page.is_shown(answers):
-            token, _ = journey.save_page(run, questionnaire, token, page, page_answers)
+            progress = journey.load_progress(run, token)
+            token, _ = journey.save_page(run, questionnaire, token, progress, page, page_answers)
     return token
 
 
@@ -46,7 +47,7 @@ FULL_ANSWERS = {
 
 def test_answers_are_stored_long_with_their_context(survey_db):
     run = plan_run()
-    questionnaire = questionnaire_service.definition(run.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, FULL_ANSWERS)
     key = journey.load_progress(run, token).submission_key
     submission = journey.submit(run, questionnaire, token, key)
@@ -80,7 +81,7 @@ def test_answers_are_stored_long_with_their_context(survey_db):
 
 def test_a_response_records_the_version_it_answered(survey_db):
     run = plan_run()
-    questionnaire = questionnaire_service.definition(run.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, FULL_ANSWERS)
     submission = journey.submit(run, questionnaire, token, journey.load_progress(run, token).submission_key)
     db.session.rollback()
@@ -122,13 +123,13 @@ def test_a_run_keeps_the_wording_it_was_opened_with(survey_db):
     questionnaire = questionnaire_service.library().get(PLAN)
     questionnaire_service.publish(dataclasses.replace(questionnaire, version=2, title="New wording"))
     db.session.rollback()
-    assert questionnaire_service.definition(plan_run().questionnaire_version).title == questionnaire.title
-    assert run.questionnaire_version.version == 1
+    assert questionnaire_service.questionnaire_for(plan_run()).title == questionnaire.title
+    assert db.session.get(QuestionnaireVersion, run.questionnaire_version_id).version == 1
 
 
 def test_the_draft_token_is_stored_hashed_and_expired_drafts_are_removed(survey_db):
     run = plan_run()
-    questionnaire = questionnaire_service.definition(run.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_for(run)
     old_token = answered_draft(run, questionnaire, {"felt_involved": "agree"})
     begin_write()
     db.session.execute(Draft.__table__.update().values(expires_at=utcnow() - timedelta(hours=1)))
@@ -143,7 +144,7 @@ def test_the_draft_token_is_stored_hashed_and_expired_drafts_are_removed(survey_
 
 def test_submitting_needs_the_drafts_own_key(survey_db):
     run = plan_run()
-    questionnaire = questionnaire_service.definition(run.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, FULL_ANSWERS)
     with pytest.raises(journey.NothingToSubmit):
         journey.submit(run, questionnaire, token, "0" * 32)
@@ -153,7 +154,7 @@ def test_submitting_needs_the_drafts_own_key(survey_db):
 
 def test_an_unfinished_draft_cannot_be_submitted(survey_db):
     run = plan_run()
-    questionnaire = questionnaire_service.definition(run.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, {"felt_involved": "agree"})
     with pytest.raises(journey.Unfinished) as unfinished:
         journey.submit(run, questionnaire, token, journey.load_progress(run, token).submission_key)

@@ -50,6 +50,7 @@ def upgrade():
     sa.Column('completed_pages', sa.JSON(), nullable=False),
     sa.Column('submission_key', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=False),

@@ -8,7 +8,7 @@ from questionnaires import routing
 
 from ..forms import page_form
 from ..services import journey, runs
-from ..services.questionnaires import definition
+from ..services.questionnaires import questionnaire_for
 from . import bp
 
 # Keys of the signed session cookie. Only random tokens and references are
@@ -22,6 +22,8 @@ def _session_entry(name: str, run) -> str | None:
 
 
 def _set_session_entry(name: str, run, value: str | None) -> None:
+    if session.get(name, {}).get(str(run.id)) == value:
+        return  # unchanged: the cookie need not be sent again
     entries = dict(session.get(name, {}))
     if value is None:
         entries.pop(str(run.id), None)
@@ -41,7 +43,7 @@ def _run_for_answering(slug: str):
         abort(make_response(render_template("respondent/not_open.html", run=run), 404))
     if state == "closed":
         abort(make_response(render_template("respondent/closed.html", run=run), 410))
-    return run, definition(run.questionnaire_version)
+    return run, questionnaire_for(run)
 
 
 def _change_mode() -> bool:
@@ -94,7 +96,7 @@ def question(slug: str, page_key: str):
 
     form = page_form(page, answers, formdata=request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate():
-        token, progress = journey.save_page(run, questionnaire, token, page, form.answers())
+        token, progress = journey.save_page(run, questionnaire, token, progress, page, form.answers())
         _set_session_entry(DRAFTS, run, token)
         return redirect(_after_page(run, questionnaire, page, progress))
 
@@ -175,6 +177,6 @@ def confirmation(slug: str):
     return render_template(
         "respondent/confirmation.html",
         run=run,
-        questionnaire=definition(run.questionnaire_version),
+        questionnaire=questionnaire_for(run),
         reference=reference,
     )

@@ -19,17 +19,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Answers, Page, Questionnaire, routing
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Answer, Draft, Response, SurveyRun, utcnow
+from ..models import Answer, Draft, Response, utcnow
+from .runs import Run
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+LANGUAGE = "en"  # the language answers are given in; chosen by the respondent once translations exist
 
 
 class NothingToSubmit(Exception):
@@ -51,6 +53,9 @@ class Progress:
     answers: Answers = field(default_factory=dict)
     completed_pages: list[str] = field(default_factory=list)
     submission_key: str | None = None
+    draft_id: int | None = field(default=None, repr=False)
+    # The draft's revision when read: saving checks nobody saved in between.
+    revision: int = field(default=0, repr=False)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Submission:
     already_submitted: bool
 
 
-def run_state(run: SurveyRun, has_draft: bool) -> str:
+def run_state(run: Run, has_draft: bool) -> str:
     """ "open", "not_open_yet" or "closed".
 
     Someone part-way through when a survey closes may finish within the
@@ -80,57 +85,100 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _live_draft(run: SurveyRun, token: str | None) -> Draft | None:
+# Drafts are read and written on every page, through the table rather than
+# the ORM: a row is all a page needs, and the ORM's bookkeeping would double
+# the cost of each statement.
+DRAFTS = Draft.__table__
+_LIVE_DRAFT = select(
+    DRAFTS.c.id, DRAFTS.c.answers, DRAFTS.c.completed_pages, DRAFTS.c.submission_key, DRAFTS.c.revision
+).where(
+    DRAFTS.c.token_hash == bindparam("token_hash"),
+    DRAFTS.c.run_id == bindparam("run_id"),
+    DRAFTS.c.expires_at > bindparam("now"),
+)
+
+
+def load_progress(run: Run, token: str | None) -> Progress:
+    """The answers given so far in this draft."""
     if not token:
-        return None
-    return db.session.scalar(
-        select(Draft).where(Draft.token_hash == _hash(token), Draft.run_id == run.id, Draft.expires_at > utcnow())
-    )
-
-
-def load_progress(run: SurveyRun, token: str | None) -> Progress:
-    draft = _live_draft(run, token)
-    if draft is None:
         return Progress()
-    return Progress(dict(draft.answers), list(draft.completed_pages), draft.submission_key)
+    row = db.session.execute(_LIVE_DRAFT, {"token_hash": _hash(token), "run_id": run.id, "now": utcnow()}).first()
+    if row is None:
+        return Progress()
+    return Progress(dict(row.answers), list(row.completed_pages), row.submission_key, row.id, row.revision)
 
 
 def save_page(
-    run: SurveyRun, questionnaire: Questionnaire, token: str | None, page: Page, page_answers: Answers
+    run: Run,
+    questionnaire: Questionnaire,
+    token: str | None,
+    progress: Progress,
+    page: Page,
+    page_answers: Answers,
 ) -> tuple[str, Progress]:
-    """Store one page's answers; returns the draft token (new if there was no draft)."""
-    begin_write()
-    now = utcnow()
-    lifetime = timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"])
-    draft = _live_draft(run, token)
-    if draft is None:
-        # Drafts left to expire are removed as new ones start.
-        db.session.execute(delete(Draft).where(Draft.expires_at <= now))
-        token = secrets.token_urlsafe(32)
-        draft = Draft(
+    """Store one page's answers onto the progress read before; returns the draft token.
+
+    The write lock is held only to write: the draft was read without it, and
+    the update applies only if the draft's revision is still the one read.
+    If another tab saved in between, its answers are read again and this
+    page's answers are put on top of them.
+    """
+    page_keys = {question.key for question in page.questions}
+    for _attempt in range(5):
+        answers = {key: value for key, value in progress.answers.items() if key not in page_keys}
+        answers.update(page_answers)
+        completed = [key for key in progress.completed_pages if key != page.key] + [page.key]
+        answers, completed = routing.prune(questionnaire, answers, completed)
+        now = utcnow()
+        values = {
+            "answers": answers,
+            "completed_pages": completed,
+            "updated_at": now,
+            "expires_at": now + timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"]),
+            "revision": progress.revision + 1,
+        }
+        begin_write()
+        if progress.draft_id is None:
+            token, draft_id, submission_key = _new_draft(run, values, now)
+            db.session.commit()
+            return token, Progress(answers, completed, submission_key, draft_id, values["revision"])
+        updated = db.session.execute(
+            DRAFTS.update()
+            .where(DRAFTS.c.id == progress.draft_id, DRAFTS.c.revision == progress.revision, DRAFTS.c.expires_at > now)
+            .values(**values)
+        )
+        if updated.rowcount == 1:
+            db.session.commit()
+            return token, Progress(
+                answers, completed, progress.submission_key, progress.draft_id, progress.revision + 1
+            )
+        db.session.rollback()
+        progress = load_progress(run, token)
+    raise RuntimeError("The answers kept changing while being saved.")
+
+
+def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
+    """Start a draft; returns its token, id and submission key."""
+    # Drafts left to expire are removed as new ones start.
+    db.session.execute(DRAFTS.delete().where(DRAFTS.c.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    submission_key = secrets.token_hex(16)
+    draft_id = db.session.scalar(
+        DRAFTS.insert()
+        .values(
             token_hash=_hash(token),
             run_id=run.id,
-            answers={},
-            completed_pages=[],
-            submission_key=secrets.token_hex(16),
+            submission_key=submission_key,
+            language=LANGUAGE,
             created_at=now,
-            expires_at=now + lifetime,
+            **values,
         )
-        db.session.add(draft)
-    answers = {key: value for key, value in draft.answers.items() if key not in {q.key for q in page.questions}}
-    answers.update(page_answers)
-    completed = [key for key in draft.completed_pages if key != page.key] + [page.key]
-    answers, completed = routing.prune(questionnaire, answers, completed)
-    # New objects, so that the JSON columns are seen to have changed.
-    draft.answers = answers
-    draft.completed_pages = completed
-    draft.updated_at = now
-    draft.expires_at = now + lifetime
-    db.session.commit()
-    return token, Progress(dict(answers), list(completed), draft.submission_key)
+        .returning(DRAFTS.c.id)
+    )
+    return token, draft_id, submission_key
 
 
-def submit(run: SurveyRun, questionnaire: Questionnaire, token: str | None, submission_key: str) -> Submission:
+def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission_key: str) -> Submission:
     """Store the draft as a response, once, whatever number of times this is called."""
     if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
         raise NothingToSubmit()
@@ -140,8 +188,8 @@ def submit(run: SurveyRun, questionnaire: Questionnaire, token: str | None, subm
         if existing is not None:
             db.session.rollback()
             return Submission(existing, already_submitted=True)
-        draft = _live_draft(run, token)
-        if draft is None or draft.submission_key != submission_key:
+        draft = load_progress(run, token)
+        if draft.submission_key != submission_key:
             db.session.rollback()
             raise NothingToSubmit()
         unfinished = routing.first_unfinished_page(questionnaire, draft.answers, draft.completed_pages)
@@ -161,16 +209,15 @@ def submit(run: SurveyRun, questionnaire: Questionnaire, token: str | None, subm
     raise RuntimeError("Could not store the response after three attempts.")
 
 
-def _store_response(run: SurveyRun, questionnaire: Questionnaire, draft: Draft, reference: str) -> None:
+def _store_response(run: Run, questionnaire: Questionnaire, draft: Progress, reference: str) -> None:
     now = utcnow()
-    version = run.questionnaire_version
     response = Response(
         reference=reference,
         submission_key=draft.submission_key,
         run_id=run.id,
-        questionnaire_version_id=version.id,
-        audience=version.audience,
-        language=draft.language,
+        questionnaire_version_id=run.questionnaire_version_id,
+        audience=run.audience,
+        language=LANGUAGE,
         submitted_at=now,
     )
     for question in questionnaire.questions:
@@ -181,16 +228,16 @@ def _store_response(run: SurveyRun, questionnaire: Questionnaire, draft: Draft, 
             response.answers.append(
                 Answer(
                     run_id=run.id,
-                    questionnaire_version_id=version.id,
+                    questionnaire_version_id=run.questionnaire_version_id,
                     question_key=question.key,
                     value=value,
-                    audience=version.audience,
-                    language=draft.language,
+                    audience=run.audience,
+                    language=LANGUAGE,
                     submitted_at=now,
                 )
             )
     db.session.add(response)
-    db.session.delete(draft)
+    db.session.execute(DRAFTS.delete().where(DRAFTS.c.id == draft.draft_id))
 
 
 def new_reference() -> str:

@@ -12,6 +12,7 @@ from questionnaires import Library, Questionnaire
 from ..database import begin_write
 from ..extensions import db
 from ..models import PublishedVersionChanged, QuestionnaireVersion
+from .runs import Run
 
 # Published definitions never change, so a parsed copy can be kept per hash.
 _parsed: dict[str, Questionnaire] = {}
@@ -29,12 +30,15 @@ def library() -> Library:
     return current_app.extensions["questionnaire_library"]
 
 
-def definition(version: QuestionnaireVersion) -> Questionnaire:
-    """The typed questionnaire a published version holds."""
-    questionnaire = _parsed.get(version.definition_hash)
+def questionnaire_for(run: Run) -> Questionnaire:
+    """The typed questionnaire of the version a run uses."""
+    questionnaire = _parsed.get(run.definition_hash)
     if questionnaire is None:
-        questionnaire = Questionnaire.from_dict(version.definition)
-        _parsed[version.definition_hash] = questionnaire
+        data = db.session.scalar(
+            select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == run.questionnaire_version_id)
+        )
+        questionnaire = Questionnaire.from_dict(data)
+        _parsed[run.definition_hash] = questionnaire
     return questionnaire
 
 
