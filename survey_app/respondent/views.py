@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, make_response, redirect, render_template, request, session, url_for
 
-from questionnaires import routing
+from questionnaires import Page, routing
 
 from ..forms import page_form
 from ..services import journey, runs
@@ -17,11 +17,11 @@ DRAFTS = "drafts"
 SUBMITTED = "submitted"
 
 
-def _session_entry(name: str, run) -> str | None:
+def _session_entry(name: str, run: runs.Run) -> str | None:
     return session.get(name, {}).get(str(run.id))
 
 
-def _set_session_entry(name: str, run, value: str | None) -> None:
+def _set_session_entry(name: str, run: runs.Run, value: str | None) -> None:
     if session.get(name, {}).get(str(run.id)) == value:
         return  # unchanged: the cookie need not be sent again
     entries = dict(session.get(name, {}))
@@ -50,7 +50,7 @@ def _change_mode() -> bool:
     return request.args.get("change") == "1"
 
 
-def _page_url(run, page, change: bool = False) -> str:
+def _page_url(run: runs.Run, page: Page, change: bool = False) -> str:
     return url_for("respondent.question", slug=run.slug, page_key=page.key, change="1" if change else None)
 
 

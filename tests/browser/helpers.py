@@ -18,7 +18,7 @@ from questionnaires.schema import CHOICE_TYPES
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.services import runs
-from survey_app.services.questionnaires import definition
+from survey_app.services.questionnaires import questionnaire_for
 
 from ..pages import valid_answer
 
@@ -33,7 +33,7 @@ EHC = "ehc-plan-feedback"
 
 def questionnaire_of(slug: str) -> Questionnaire:
     """The questionnaire a run asks (needs the app context that ``survey_db`` gives)."""
-    return definition(runs.run_by_slug(slug).questionnaire_version)
+    return questionnaire_for(runs.run_by_slug(slug))
 
 
 def page_key(page: Page) -> str:
