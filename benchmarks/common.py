@@ -37,7 +37,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from questionnaires import Question, Questionnaire, QuestionType, load_directory  # noqa: E402
+from questionnaires import Questionnaire, load_directory  # noqa: E402
+from questionnaires.examples import example_form_values  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
@@ -348,24 +349,6 @@ class Client:
         return reply
 
 
-def valid_answer(question: Question) -> list[str]:
-    """A valid answer to any question, as form values (as in tests/pages.py)."""
-    match question.type:
-        case QuestionType.MULTIPLE_CHOICE:
-            return [question.scale_options[0].value, question.scale_options[-1].value]
-        case QuestionType.SINGLE_CHOICE | QuestionType.LIKERT | QuestionType.YES_NO:
-            return [question.options[0].value]
-        case QuestionType.SHORT_TEXT:
-            return ["Short breaks"]
-        case QuestionType.LONG_TEXT:
-            return ["The caseworker called back.\nThe letters were clear."]
-        case QuestionType.NUMBER:
-            return [str(question.min if question.min is not None else 1)]
-        case QuestionType.DATE:
-            return ["14", "11", "2025"]  # day, month and year: three values of the same name
-    raise AssertionError(question.type)
-
-
 def _find(pattern: re.Pattern, reply: Reply, what: str, path: str) -> str:
     found = pattern.search(reply.body)
     if found is None:
@@ -384,7 +367,7 @@ def journey(client: Client, survey: Survey) -> str:
         form = [("csrf_token", _find(CSRF_TOKEN, page, "CSRF token", path))]
         for question in survey.questionnaire.page(path.rsplit("/", 1)[1]).questions:
             if f'name="{question.key}"' in page.body:
-                form += [(question.key, value) for value in valid_answer(question)]
+                form += [(question.key, value) for value in example_form_values(question)]
         path = client.expect(302, "POST", path, form).location
     check = client.expect(200, "GET", path)
     form = [

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 
-from questionnaires import Question, Questionnaire, QuestionType
+from questionnaires import Questionnaire
+from questionnaires.examples import example_form_values
 
 FOOTER_LINKS = {"/accessibility", "/privacy", "/cookies"}
 
@@ -152,25 +153,7 @@ def path_of(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def valid_answer(question: Question) -> list[str]:
-    """A valid answer to any question, as form values."""
-    match question.type:
-        case QuestionType.MULTIPLE_CHOICE:
-            return [question.scale_options[0].value, question.scale_options[-1].value]
-        case QuestionType.SINGLE_CHOICE | QuestionType.LIKERT | QuestionType.YES_NO:
-            return [question.options[0].value]
-        case QuestionType.SHORT_TEXT:
-            return ["Short breaks"]
-        case QuestionType.LONG_TEXT:
-            return ["The caseworker called back.\nThe letters were clear."]
-        case QuestionType.NUMBER:
-            return [str(question.min if question.min is not None else 1)]
-        case QuestionType.DATE:
-            return ["14", "11", "2025"]
-    raise AssertionError(question.type)
-
-
-def complete(browser: Browser, questionnaire: Questionnaire, slug: str, choose=valid_answer) -> str:
+def complete(browser: Browser, questionnaire: Questionnaire, slug: str, choose=example_form_values) -> str:
     """Answer every page shown, from the first, and return the check-answers path."""
     url = f"/surveys/{slug}/questions/{questionnaire.pages[0].key}"
     for _ in range(len(questionnaire.pages) + 1):

@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from questionnaires import routing
+from questionnaires.examples import example_form_values
 from survey_app.extensions import db
 from survey_app.models import Answer, Draft, Response, SurveyRun, utcnow
 from survey_app.services import questionnaires as questionnaire_service
 from survey_app.services import runs
 
-from .pages import Browser, check_page, complete, path_of, valid_answer
+from .pages import Browser, check_page, complete, path_of
 
 REFERENCE = re.compile(r"\b[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}\b")
 PLAN = "ehc_plan_feedback"
@@ -103,7 +104,7 @@ def test_every_shipped_questionnaire_can_be_completed_and_is_stored_exactly(brow
     assert response.reference == reference
     assert response.questionnaire_version.key == key and response.questionnaire_version.version == definition.version
     assert response.audience == definition.audience.value and response.language == "en"
-    given, _ = routing.prune(definition, {q.key: valid_answer(q) for q in definition.questions}, [])
+    given, _ = routing.prune(definition, {q.key: example_form_values(q) for q in definition.questions}, [])
     # Dates typed as day, month and year are stored as ISO dates.
     expected = {
         key: ["2025-11-14"] if definition.question(key).type.value == "date" else value for key, value in given.items()
@@ -513,10 +514,10 @@ def test_answers_are_kept_on_the_server_not_in_the_cookie_or_the_address(app, br
 
 
 def last_answer(question) -> list[str]:
-    """The other end of every scale: takes the routes valid_answer does not."""
+    """The other end of every scale: takes the routes example_form_values does not."""
     if question.type.is_choice:
         return [question.scale_options[-1].value]
-    return valid_answer(question)
+    return example_form_values(question)
 
 
 @pytest.mark.parametrize("key", [PLAN, PATHWAYS])

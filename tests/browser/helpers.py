@@ -14,13 +14,12 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from questionnaires import Question, Questionnaire
+from questionnaires.examples import example_form_values
 from questionnaires.schema import CHOICE_TYPES
 from survey_app.extensions import db
 from survey_app.models import Response
 from survey_app.services import runs
 from survey_app.services.questionnaires import questionnaire_for
-
-from ..pages import valid_answer
 
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
@@ -47,7 +46,7 @@ def answer_questions(page: Page, questions: tuple[Question, ...], answers: dict[
         inputs = page.locator(f'[name="{question.key}"]')
         if not inputs.count():
             continue  # not shown to this respondent
-        values = answers.get(question.key, valid_answer(question))
+        values = answers.get(question.key, example_form_values(question))
         if question.type in CHOICE_TYPES:
             for value in values:
                 page.locator(f'[name="{question.key}"][value="{value}"]').check()
