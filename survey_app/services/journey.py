@@ -197,8 +197,8 @@ def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission
             db.session.rollback()
             raise Unfinished(unfinished)
         reference = new_reference()
-        _store_response(run, questionnaire, draft, reference)
         try:
+            _store_response(run, questionnaire, draft, reference)
             db.session.commit()
         except IntegrityError:
             # Either the same submission arrived at the same moment (the loop
