@@ -7,13 +7,17 @@ import hashlib
 from datetime import timedelta
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
+from survey_app import create_app
 from survey_app.database import WriteOutsideTransaction, begin_write
 from survey_app.extensions import db
 from survey_app.models import Answer, Draft, PublishedVersionChanged, QuestionnaireVersion, Response, utcnow
 from survey_app.services import journey, runs
 from survey_app.services import questionnaires as questionnaire_service
+
+from .conftest import reset_database
 
 PLAN = "ehc_plan_feedback"
 
@@ -170,16 +174,34 @@ def test_references_are_easy_to_read_out():
 # --- SQLite -------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def sqlite_app(tmp_path_factory):
+    """SQLite's own behaviour, whichever database the rest of the suite is running on."""
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'survey.db'}",
+            "SQLITE_BUSY_TIMEOUT_MS": 12_345,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        reset_database()
+    return app
+
+
 @pytest.fixture
-def sqlite_only(survey_db):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite behaviour")
+def sqlite_only(sqlite_app):
+    with sqlite_app.app_context():
+        yield
+        db.session.remove()
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(app, sqlite_only):
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqlite_only):
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 12_345
 
 
 def test_a_write_must_begin_immediate_on_sqlite(sqlite_only):
