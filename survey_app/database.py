@@ -16,12 +16,9 @@ import threading
 
 from flask import Flask, current_app
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .extensions import db
-
-WRITE_OPTION = "survey_write"
 
 
 class WriteOutsideTransaction(RuntimeError):
@@ -33,7 +30,7 @@ class WriteLockTimeout(RuntimeError):
 
 
 def init_app(app: Flask) -> None:
-    """Configure this app's engine: SQLite pragmas and how transactions begin."""
+    """Configure this app's engine: SQLite's pragmas, and no transactions begun by the driver."""
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":
@@ -45,9 +42,9 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: sqlite3.Connection, connection_record) -> None:
-        # The driver must not begin transactions itself: _begin does, for
-        # writes only. Reads run in autocommit, each a consistent snapshot of
-        # its own, so a page's reads never hold a transaction open.
+        # The driver must not begin transactions itself: begin_write does,
+        # for writes only. Reads run in autocommit, each a consistent
+        # snapshot of its own, so a page's reads never hold a transaction open.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -58,16 +55,10 @@ def init_app(app: Flask) -> None:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
 
 @event.listens_for(Session, "before_flush")
 def _require_write_transaction(session: Session, flush_context, instances) -> None:
-    connection = session.connection()
-    if connection.dialect.name == "sqlite" and not connection.get_execution_options().get(WRITE_OPTION):
+    if not session.info.get(_WRITING) and session.get_bind().dialect.name == "sqlite":
         raise WriteOutsideTransaction("Call begin_write() before changing the database.")
 
 
@@ -75,33 +66,36 @@ def _require_write_transaction(session: Session, flush_context, instances) -> No
 # than in SQLite's busy handler, which sleeps in growing steps and so leaves
 # the lock idle while writers sleep. Other processes still meet the busy timeout.
 _sqlite_writer = threading.Lock()
+_WRITING = "writing"
 _HOLDS_WRITER = "holds_sqlite_writer"
 
 
 def begin_write() -> None:
-    """Start the session's transaction as a write transaction.
+    """Make the session's transaction a write transaction, if it is not one already.
 
-    Any read-only transaction already open is ended first (its objects stay
-    usable: the session does not expire them on commit).
+    On SQLite the reads before it ran in autocommit, so ``BEGIN IMMEDIATE``
+    on the same connection starts a fresh transaction holding the write lock:
+    there is no read transaction to upgrade.
     """
     session = db.session()
-    if session.in_transaction():
-        if session.connection().get_execution_options().get(WRITE_OPTION):
-            return
-        session.commit()
-    if db.engine.dialect.name == "sqlite":
+    if session.info.get(_WRITING):
+        return
+    if session.get_bind().dialect.name == "sqlite":
         timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
         if not _sqlite_writer.acquire(timeout=timeout):
             raise WriteLockTimeout(f"No write to the database was possible for {timeout:g} seconds.")
         session.info[_HOLDS_WRITER] = True
-    try:
-        session.connection(execution_options={WRITE_OPTION: True})
-    except BaseException:
-        session.rollback()
-        raise
+        try:
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            session.rollback()
+            raise
+    session.info[_WRITING] = True
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _release_writer(session: Session, transaction) -> None:
-    if transaction.parent is None and session.info.pop(_HOLDS_WRITER, False):
-        _sqlite_writer.release()
+def _end_write(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITING, None)
+        if session.info.pop(_HOLDS_WRITER, False):
+            _sqlite_writer.release()
