@@ -90,7 +90,11 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         SQLALCHEMY_DATABASE_URI=database_uri(settings["DATABASE_URL"]),
         # A server connection can drop; a SQLite file cannot, so only a
         # server database is pinged when a connection is taken from the pool.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": not settings["DATABASE_URL"].startswith("sqlite")},
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "pool_pre_ping": not settings["DATABASE_URL"].startswith("sqlite"),
+            # Database errors are logged without their parameters: they can be answers.
+            "hide_parameters": True,
+        },
         # The CSRF token lives as long as the session, so someone who pauses
         # for an hour does not lose the page they were on.
         WTF_CSRF_TIME_LIMIT=None,

@@ -29,6 +29,9 @@ def _render(template_name: str, params_json: str) -> Markup:
 
     The same question, with the same answer and error, is shown to many
     people: rendering GOV.UK Frontend's macros is most of a page's cost.
+    Only choice questions are rendered this way: their parameters hold answer
+    codes, while a text, number or date input holds what the person typed,
+    which must not outlive their request in memory.
     """
     template = current_app.jinja_env.get_template(template_name)
     return Markup(template.render(params=json.loads(params_json)))  # noqa: S704 - autoescaped output
@@ -90,7 +93,7 @@ class QuestionCheckboxes(_OptionsMixin, GovCheckboxesInput):
     pass
 
 
-class QuestionTextInput(_Rendered, GovTextInput):
+class QuestionTextInput(GovTextInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
@@ -99,7 +102,7 @@ class QuestionTextInput(_Rendered, GovTextInput):
         return params
 
 
-class QuestionNumberInput(_Rendered, GovTextInput):
+class QuestionNumberInput(GovTextInput):
     """A text input for numbers, as GOV.UK advises (not type="number")."""
 
     def map_gov_params(self, field, **kwargs):
@@ -114,7 +117,7 @@ class QuestionNumberInput(_Rendered, GovTextInput):
         return params
 
 
-class QuestionCharacterCount(_Rendered, GovCharacterCount):
+class QuestionCharacterCount(GovCharacterCount):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
@@ -124,7 +127,7 @@ class QuestionCharacterCount(_Rendered, GovCharacterCount):
         return params
 
 
-class QuestionDateInput(_Rendered, GovDateInput):
+class QuestionDateInput(GovDateInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["fieldset"] = {"legend": _legend(field)}

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from survey_app import create_app
 from survey_app.database import WriteOutsideTransaction, begin_write
@@ -235,3 +236,33 @@ def test_begin_write_takes_the_write_lock_at_the_start(sqlite_only):
     finally:
         other.close()
         db.session.rollback()
+
+
+def test_database_errors_never_carry_answers(survey_db):
+    """A failed write is logged; what families wrote must not be in the message."""
+    begin_write()
+    version = db.session.scalar(select(QuestionnaireVersion).limit(1))
+    db.session.add(
+        Response(
+            reference="SAME",
+            submission_key="a",
+            run_id=1,
+            questionnaire_version_id=version.id,
+            audience="parent_carer",
+            language="en",
+        )
+    )
+    db.session.add(
+        Response(
+            reference="SAME",
+            submission_key="Our son Example was failed",
+            run_id=1,
+            questionnaire_version_id=version.id,
+            audience="parent_carer",
+            language="en",
+        )
+    )
+    with pytest.raises(IntegrityError) as failure:
+        db.session.commit()
+    db.session.rollback()
+    assert "Example" not in str(failure.value)
