@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, Optional, StopValidation, Validati
 
 from questionnaires import Answers, AnswerValue, Page, Question, QuestionType
 
+from .formatting import long_date
 from .widgets import (
     QuestionCharacterCount,
     QuestionCheckboxes,
@@ -37,10 +38,6 @@ DEFAULT_REQUIRED = {
 
 def _format_number(value: float) -> str:
     return f"{value:,}"
-
-
-def _long_date(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
 
 
 class _AnswerField:
@@ -163,12 +160,12 @@ class DateField(_AnswerField, Field):
             self.wrong_parts = {"day", "month", "year"}
             if self.question.max == "today":
                 raise ValidationError("The date must be today or in the past")
-            raise ValidationError(f"The date must be on or before {_long_date(latest)}")
+            raise ValidationError(f"The date must be on or before {long_date(latest)}")
         if earliest and given < earliest:
             self.wrong_parts = {"day", "month", "year"}
             if self.question.min == "today":
                 raise ValidationError("The date must be today or in the future")
-            raise ValidationError(f"The date must be on or after {_long_date(earliest)}")
+            raise ValidationError(f"The date must be on or after {long_date(earliest)}")
         self.data = given
 
     def answer(self) -> str | None:
