@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from questionnaires import load_directory, load_files
+from questionnaires.loader import questionnaire_files
 
 from .models import PublishedVersionChanged
 from .services import questionnaires as questionnaire_service
@@ -26,14 +27,14 @@ def check(files: tuple[Path, ...]) -> None:
     Prints one "file:line: message" per problem; exits 1 if there are any.
     """
     directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
-    library = load_files(files, directory / "scales.yaml") if files else load_directory(directory)
+    paths = list(files) or questionnaire_files(directory)
+    library = load_files(paths, directory / "scales.yaml")
     for problem in library.problems:
         click.echo(str(problem))
-    checked = len(files) if files else len(library.questionnaires) + len({problem.file for problem in library.problems})
     if library.problems:
         click.echo(f"{len(library.problems)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"{checked} questionnaire file(s) checked: no problems.", err=True)
+    click.echo(f"{len(paths)} questionnaire file(s) checked: no problems.", err=True)
 
 
 @questionnaires_cli.command("load")

@@ -53,8 +53,6 @@ def _from_environment(name: str, default: Any) -> Any:
     raw = os.environ.get(name)
     if raw is None:
         return default
-    if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         try:
             return int(raw)

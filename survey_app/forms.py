@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional, StopValidation, ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from questionnaires import Answers, AnswerValue, Page, Question, QuestionType
 
@@ -172,24 +172,22 @@ class DateField(_AnswerField, Field):
         return self.data.isoformat() if self.data else None
 
 
-class _RequiredAnswer(InputRequired):
-    """InputRequired that also sees an answer split over several inputs (dates)."""
+class _AnswerGiven:
+    """Stops at an empty answer: with ``message`` for a required question, silently for an optional one.
+
+    Unlike InputRequired and Optional it looks at every input of the field, so
+    a date with only its month typed is checked, not taken as empty.
+    """
+
+    def __init__(self, message: str | None = None):
+        self.message = message
+        self.field_flags = {"required": True} if message else {"optional": True}
 
     def __call__(self, form, field):
         if field.raw_data and any(value.strip() for value in field.raw_data if isinstance(value, str)):
             return
         field.errors[:] = []
         raise StopValidation(self.message)
-
-
-class _OptionalAnswer(Optional):
-    """Optional that keeps checking an answer split over several inputs when any part is given."""
-
-    def __call__(self, form, field):
-        if field.raw_data and any(value.strip() for value in field.raw_data if isinstance(value, str)):
-            return
-        field.errors[:] = []
-        raise StopValidation()
 
 
 def _bound(value) -> date | None:
@@ -204,7 +202,7 @@ def _field(question: Question, is_page_heading: bool) -> Field:
     message = question.required_message or DEFAULT_REQUIRED[kind]
     if not is_page_heading and not question.required_message:
         message = f"{message}: {question.label}"
-    validators = [_RequiredAnswer(message)] if question.required else [_OptionalAnswer()]
+    validators = [_AnswerGiven(message if question.required else None)]
     field = field_class(label, validators=validators, description=question.hint or "", **extra)
     return field
 

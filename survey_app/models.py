@@ -72,13 +72,6 @@ class SurveyRun(db.Model):
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship(back_populates="runs")
 
-    def is_open(self, at: datetime | None = None) -> bool:
-        at = at or utcnow()
-        return self.opens_at <= at < self.closes_at
-
-    def has_closed(self, at: datetime | None = None) -> bool:
-        return (at or utcnow()) >= self.closes_at
-
 
 class Draft(db.Model):
     """Answers in progress, held on the server.
@@ -104,8 +97,6 @@ class Draft(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
-
-    run: Mapped[SurveyRun] = relationship()
 
 
 class Response(db.Model):

@@ -55,10 +55,10 @@ def test_answers_are_stored_long_with_their_context(survey_db):
     questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, FULL_ANSWERS)
     key = journey.load_progress(run, token).submission_key
-    submission = journey.submit(run, questionnaire, token, key)
+    reference = journey.submit(run, questionnaire, token, key)
     db.session.rollback()
 
-    response = db.session.scalar(select(Response).filter_by(reference=submission.reference))
+    response = db.session.scalar(select(Response).filter_by(reference=reference))
     rows = db.session.scalars(select(Answer).filter_by(response_id=response.id)).all()
     assert sorted((row.question_key, row.value) for row in rows) == sorted(
         [(k, v) for k, v in FULL_ANSWERS.items() if not isinstance(v, list)]
@@ -88,9 +88,9 @@ def test_a_response_records_the_version_it_answered(survey_db):
     run = plan_run()
     questionnaire = questionnaire_service.questionnaire_for(run)
     token = answered_draft(run, questionnaire, FULL_ANSWERS)
-    submission = journey.submit(run, questionnaire, token, journey.load_progress(run, token).submission_key)
+    reference = journey.submit(run, questionnaire, token, journey.load_progress(run, token).submission_key)
     db.session.rollback()
-    response = db.session.scalar(select(Response).filter_by(reference=submission.reference))
+    response = db.session.scalar(select(Response).filter_by(reference=reference))
     version = db.session.get(QuestionnaireVersion, response.questionnaire_version_id)
     assert (version.key, version.version) == (PLAN, 1)
     assert version.definition_hash == questionnaire.definition_hash
@@ -205,20 +205,22 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqlite_onl
     assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 12_345
 
 
+def a_response(version: QuestionnaireVersion, reference: str, submission_key: str) -> Response:
+    return Response(
+        reference=reference,
+        submission_key=submission_key,
+        run_id=1,
+        questionnaire_version_id=version.id,
+        audience="parent_carer",
+        language="en",
+    )
+
+
 def test_a_write_must_begin_immediate_on_sqlite(sqlite_only):
     db.session.rollback()
     version = db.session.scalar(select(QuestionnaireVersion).limit(1))
     runs_before = db.session.scalar(select(func.count()).select_from(Response))
-    db.session.add(
-        Response(
-            reference="X",
-            submission_key="x",
-            run_id=1,
-            questionnaire_version_id=version.id,
-            audience="parent_carer",
-            language="en",
-        )
-    )
+    db.session.add(a_response(version, reference="X", submission_key="x"))
     with pytest.raises(WriteOutsideTransaction):
         db.session.flush()
     db.session.rollback()
@@ -242,26 +244,8 @@ def test_database_errors_never_carry_answers(survey_db):
     """A failed write is logged; what families wrote must not be in the message."""
     begin_write()
     version = db.session.scalar(select(QuestionnaireVersion).limit(1))
-    db.session.add(
-        Response(
-            reference="SAME",
-            submission_key="a",
-            run_id=1,
-            questionnaire_version_id=version.id,
-            audience="parent_carer",
-            language="en",
-        )
-    )
-    db.session.add(
-        Response(
-            reference="SAME",
-            submission_key="Our son Example was failed",
-            run_id=1,
-            questionnaire_version_id=version.id,
-            audience="parent_carer",
-            language="en",
-        )
-    )
+    db.session.add(a_response(version, reference="SAME", submission_key="a"))
+    db.session.add(a_response(version, reference="SAME", submission_key="Our son Example was failed"))
     with pytest.raises(IntegrityError) as failure:
         db.session.commit()
     db.session.rollback()

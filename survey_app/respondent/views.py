@@ -137,14 +137,14 @@ def check_answers(slug: str):
     token = _session_entry(DRAFTS, run)
     if request.method == "POST":
         try:
-            submission = journey.submit(run, questionnaire, token, request.form.get("submission_key", ""))
+            reference = journey.submit(run, questionnaire, token, request.form.get("submission_key", ""))
         except journey.Unfinished as unfinished:
             return redirect(_page_url(run, unfinished.page))
         except journey.NothingToSubmit:
             if _session_entry(SUBMITTED, run):
                 return redirect(url_for(".confirmation", slug=run.slug), code=303)
             return redirect(url_for(".start", slug=run.slug), code=303)
-        _set_session_entry(SUBMITTED, run, submission.reference)
+        _set_session_entry(SUBMITTED, run, reference)
         _set_session_entry(DRAFTS, run, None)
         return redirect(url_for(".confirmation", slug=run.slug), code=303)
 

@@ -58,12 +58,6 @@ class Progress:
     revision: int = field(default=0, repr=False)
 
 
-@dataclass(frozen=True)
-class Submission:
-    reference: str
-    already_submitted: bool
-
-
 def run_state(run: Run, has_draft: bool) -> str:
     """ "open", "not_open_yet" or "closed".
 
@@ -178,8 +172,8 @@ def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
     return token, draft_id, submission_key
 
 
-def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission_key: str) -> Submission:
-    """Store the draft as a response, once, whatever number of times this is called."""
+def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission_key: str) -> str:
+    """Store the draft as a response, once, whatever number of times this is called; returns its reference."""
     if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
         raise NothingToSubmit()
     for _attempt in range(3):
@@ -187,7 +181,7 @@ def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission
         existing = db.session.scalar(select(Response.reference).filter_by(submission_key=submission_key))
         if existing is not None:
             db.session.rollback()
-            return Submission(existing, already_submitted=True)
+            return existing
         draft = load_progress(run, token)
         if draft.submission_key != submission_key:
             db.session.rollback()
@@ -205,7 +199,7 @@ def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission
             # then finds it) or, very rarely, the reference was taken.
             db.session.rollback()
             continue
-        return Submission(reference, already_submitted=False)
+        return reference
     raise RuntimeError("Could not store the response after three attempts.")
 
 
