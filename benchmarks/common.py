@@ -520,8 +520,14 @@ def machine() -> str:
     )
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+def print_verdicts(title: str, results: dict[str, bool], notes: list[str] = ()) -> int:
+    """Print each check as PASS or FAIL under ``title``; the exit status: 0 when all passed."""
+    print(title)
+    for check, passed in results.items():
+        print(f"  {'PASS' if passed else 'FAIL'}  {check}")
+    for note in notes:
+        print(f"  {note}")
+    return 0 if all(results.values()) else 1
 
 
 def print_failures(tally: Tally) -> None:

@@ -43,9 +43,9 @@ from common import (
     machine,
     prepare_database,
     print_failures,
+    print_verdicts,
     shipped_surveys,
     stop_on_sigterm,
-    verdict,
 )
 
 RETRY_FOR = 60  # seconds a respondent keeps sending a request again while the server is down
@@ -135,12 +135,10 @@ def main() -> int:
     )
     print(f"  lost                     {len(lost)}{': ' + ', '.join(lost) if lost else ''}")
     print()
-    print("Checks")
-    for check, passed in checks.items():
-        print(f"  {verdict(passed)}  {check}")
+    status = print_verdicts("Checks", checks)
     print()
     print(f"Took {took:.0f} s in all.")
-    return 0 if all(checks.values()) else 1
+    return status
 
 
 if __name__ == "__main__":

@@ -59,10 +59,10 @@ from common import (
     machine,
     prepare_database,
     print_failures,
+    print_verdicts,
     rate,
     shipped_surveys,
     stop_on_sigterm,
-    verdict,
 )
 
 RATIO_GOAL = 0.25
@@ -186,14 +186,10 @@ def main() -> int:
         f"{len(stored)} stored in this run, {journeys.tally.unread} of them sent as the run stopped": not lost,
     }
     print()
-    print("Goals")
-    for goal, met in goals.items():
-        print(f"  {verdict(met)}  {goal}")
-    if lost:
-        print(f"  lost references: {', '.join(lost)}")
+    status = print_verdicts("Goals", goals, [f"lost references: {', '.join(lost)}"] if lost else [])
     print()
     print(f"Took {took:.0f} s in all.")
-    return 0 if all(goals.values()) else 1
+    return status
 
 
 if __name__ == "__main__":
