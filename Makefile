@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := APP_ENV=development $(BIN)/flask --app wsgi
 
-.PHONY: run test install assets database clean
+.PHONY: run test install assets database clean compile-translations translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,39 @@ survey_app/static/build/app.css: node_modules/.package-lock.json survey_app/stat
 	mkdir -p survey_app/static/build
 	npm run --silent build
 
-install: $(VENV)/.installed assets
+# Interface translations (Flask-Babel; catalogues in survey_app/translations).
+#   make compile-translations  compiles every <language>/LC_MESSAGES/messages.po
+#                              into the .mo file the app reads (build output, not
+#                              committed). Fuzzy entries are never used: an entry
+#                              marked fuzzy shows in English until it is checked,
+#                              and a catalogue whose header is still marked fuzzy
+#                              (as `pybabel init` leaves it) is skipped entirely.
+#                              `install` and `test` run it.
+#   make translations          for maintainers, after changing interface text:
+#                              extracts every string marked with _(), ngettext,
+#                              lazy_gettext or _l (see babel.cfg) into
+#                              messages.pot, then updates each language's
+#                              messages.po from it. Translate the new entries,
+#                              then run make compile-translations.
+CATALOGUES = $(wildcard survey_app/translations/*/LC_MESSAGES/messages.po)
+
+compile-translations: $(VENV)/.installed
+ifneq ($(strip $(CATALOGUES)),)
+	$(BIN)/pybabel compile -d survey_app/translations --statistics
+else
+	@echo "No translation catalogues in survey_app/translations: nothing to compile."
+endif
+
+translations: $(VENV)/.installed
+	mkdir -p survey_app/translations
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --sort-by-file -o survey_app/translations/messages.pot .
+ifneq ($(strip $(CATALOGUES)),)
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-fuzzy-matching
+else
+	@echo "No catalogues to update yet. Start one with: $(BIN)/pybabel init -i survey_app/translations/messages.pot -d survey_app/translations -l cy"
+endif
+
+install: $(VENV)/.installed assets compile-translations
 
 assets: survey_app/static/build/app.css
 
@@ -44,7 +76,7 @@ run: install database
 	@echo ""
 	APP_ENV=development PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.installed-test assets
+test: $(VENV)/.installed-test assets compile-translations
 	$(BIN)/python -m pytest
 
 clean:

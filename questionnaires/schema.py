@@ -10,13 +10,73 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import re
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 # An answer as the journey holds it: one code, several codes, or text.
 AnswerValue = str | list[str]
 Answers = dict[str, AnswerValue]
+# Texts in other languages: {"cy": {"label": "..."}}. English is the field itself.
+Translations = dict[str, dict[str, str]]
+
+ENGLISH = "en"
+# Languages a questionnaire may declare: (name in the language itself, name in English).
+LANGUAGES: dict[str, tuple[str, str]] = {
+    "en": ("English", "English"),
+    "cy": ("Cymraeg", "Welsh"),
+    "ar": ("العربية", "Arabic"),
+    "bn": ("বাংলা", "Bengali"),
+    "es": ("Español", "Spanish"),
+    "fa": ("فارسی", "Persian"),
+    "fr": ("Français", "French"),
+    "gu": ("ગુજરાતી", "Gujarati"),
+    "lt": ("Lietuvių", "Lithuanian"),
+    "pa": ("ਪੰਜਾਬੀ", "Punjabi"),
+    "pl": ("Polski", "Polish"),
+    "ps": ("پښتو", "Pashto"),
+    "pt": ("Português", "Portuguese"),
+    "ro": ("Română", "Romanian"),
+    "so": ("Soomaali", "Somali"),
+    "tr": ("Türkçe", "Turkish"),
+    "uk": ("Українська", "Ukrainian"),
+    "ur": ("اردو", "Urdu"),
+    "zh-hans": ("简体中文", "Chinese (simplified)"),
+}
+RIGHT_TO_LEFT = frozenset({"ar", "fa", "ps", "ur"})
+
+# An earlier answer shown in a text: ${setting_name} or ${setting_name|your setting}.
+PIPE_PATTERN = re.compile(r"\$\{([a-z][a-z0-9_]*)(?:\|([^{}]*))?\}")
+
+
+class Section(StrEnum):
+    """Where a question belongs, which decides how its answers are stored and used."""
+
+    MAIN = "main"
+    # Who the answer is about (age group, type of support...): used to break results down.
+    CONTEXT = "context"
+    # About the respondent (sex, ethnicity, disability): stored apart from the other answers.
+    EQUALITY = "equality"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where each text of a definition was written, for reporting missing translations.
+
+    Not part of a definition's meaning: left out of comparisons and of what is published.
+    """
+
+    where: str
+    places: dict[str, tuple[str, int]]
+    # The field an author writes, where it differs (a "Don't know" option's
+    # label is written as the question's dont_know).
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def _translated(item, language: str):
+    texts = item.translations.get(language)
+    return replace(item, **texts) if texts else item
 
 
 class Audience(StrEnum):
@@ -75,6 +135,14 @@ class Option:
     apart: bool = False
     # A checkbox that cannot be combined with the others ("None of these").
     exclusive: bool = False
+    # A picture shown with the words (the faces scale), under the app's static images.
+    image: str | None = None
+    image_alt: str | None = None
+    translations: Translations = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
+
+    def localised(self, language: str) -> Option:
+        return _translated(self, language)
 
 
 @dataclass(frozen=True)
@@ -109,6 +177,18 @@ class Question:
     max: float | str | None = None
     whole_number: bool = True
     suffix: str | None = None
+    section: Section = Section.MAIN
+    translations: Translations = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
+
+    def localised(self, language: str) -> Question:
+        question = _translated(self, language)
+        return replace(question, options=tuple(option.localised(language) for option in self.options))
+
+    @property
+    def pipes(self) -> bool:
+        """Whether the label or hint shows an earlier answer."""
+        return any(PIPE_PATTERN.search(text or "") for text in (self.label, self.hint))
 
     def is_shown(self, answers: Answers) -> bool:
         return all(condition.holds(answers) for condition in self.show_if)
@@ -133,10 +213,20 @@ class Page:
     questions: tuple[Question, ...]
     title: str | None = None
     hint: str | None = None
+    translations: Translations = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_group(self) -> bool:
         return self.title is not None
+
+    @property
+    def section(self) -> Section:
+        return self.questions[0].section
+
+    def localised(self, language: str) -> Page:
+        page = _translated(self, language)
+        return replace(page, questions=tuple(question.localised(language) for question in self.questions))
 
     def is_shown(self, answers: Answers) -> bool:
         return any(question.is_shown(answers) for question in self.questions)
@@ -152,7 +242,14 @@ class Questionnaire:
     estimated_minutes: int
     pages: tuple[Page, ...]
     who_sees_answers: str | None = None
+    languages: tuple[str, ...] = (ENGLISH,)
+    # Young people's versions: one question per page, pictures with words, read aloud.
+    easy_read: bool = False
+    translations: Translations = field(default_factory=dict)
     source: str | None = field(default=None, compare=False)
+    origin: Origin | None = field(default=None, compare=False, repr=False)
+    # The language this copy is in (see ``localised``); not part of the definition.
+    language: str = field(default=ENGLISH, compare=False)
 
     @property
     def questions(self) -> tuple[Question, ...]:
@@ -164,10 +261,19 @@ class Questionnaire:
     def page(self, key: str) -> Page | None:
         return next((page for page in self.pages if page.key == key), None)
 
+    def localised(self, language: str) -> Questionnaire:
+        """A copy with every text in ``language`` where translated, English elsewhere."""
+        if language == ENGLISH or language not in self.languages:
+            return self
+        questionnaire = _translated(self, language)
+        return replace(questionnaire, language=language, pages=tuple(page.localised(language) for page in self.pages))
+
+    @property
+    def has_equality_section(self) -> bool:
+        return any(page.section is Section.EQUALITY for page in self.pages)
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("source")
-        return data
+        return asdict(self, dict_factory=_definition_dict)
 
     @property
     def definition_hash(self) -> str:
@@ -182,6 +288,7 @@ class Questionnaire:
         def question(raw: dict[str, Any]) -> Question:
             values = dict(raw)
             values["type"] = QuestionType(values["type"])
+            values["section"] = Section(values.get("section", Section.MAIN))
             values["options"] = tuple(Option(**option) for option in values["options"])
             values["show_if"] = tuple(
                 Condition(question=c["question"], any_of=tuple(c["any_of"])) for c in values["show_if"]
@@ -193,6 +300,7 @@ class Questionnaire:
                 key=page["key"],
                 title=page["title"],
                 hint=page["hint"],
+                translations=page.get("translations", {}),
                 questions=tuple(question(q) for q in page["questions"]),
             )
             for page in data["pages"]
@@ -205,6 +313,17 @@ class Questionnaire:
             intro=data["intro"],
             estimated_minutes=data["estimated_minutes"],
             who_sees_answers=data["who_sees_answers"],
+            languages=tuple(data.get("languages", (ENGLISH,))),
+            easy_read=data.get("easy_read", False),
+            translations=data.get("translations", {}),
             pages=pages,
             source=source,
         )
+
+
+# Fields that say where a definition came from, or which copy it is, not what it means.
+_NOT_PUBLISHED = frozenset({"source", "origin", "language"})
+
+
+def _definition_dict(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {name: value for name, value in items if name not in _NOT_PUBLISHED}

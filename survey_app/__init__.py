@@ -13,8 +13,8 @@ from markupsafe import Markup
 
 from questionnaires import load_directory
 
-from . import cli, database, formatting, security
-from .config import ROOT, build_config
+from . import cli, database, formatting, languages, security
+from .config import ROOT, build_config, localities
 from .extensions import csrf, db, migrate
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
     formatting.init_app(app)
+    languages.init_app(app)
     security.init_app(app)
 
     @app.context_processor
@@ -54,14 +55,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "service_name": app.config["SERVICE_NAME"],
         }
 
-    # The header and footer are the same on every page: render them once.
-    fragments: dict[str, Markup] = {}
+    # The header and footer are the same on every page in a language: render
+    # them once per language.
+    fragments: dict[tuple[str, str], Markup] = {}
 
     @app.template_global()
     def fragment(name: str) -> Markup:
-        if name not in fragments:
-            fragments[name] = Markup(render_template(name))  # noqa: S704 - autoescaped template output
-        return fragments[name]
+        key = (name, languages.current())
+        if key not in fragments:
+            fragments[key] = Markup(render_template(name))  # noqa: S704 - autoescaped template output
+        return fragments[key]
 
     from . import respondent, site
 
@@ -71,7 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Validate every questionnaire file at start-up. A broken file is refused
     # (and reported with its file, line and field); the others still work.
-    library = load_directory(Path(app.config["QUESTIONNAIRE_DIR"]))
+    library = load_directory(Path(app.config["QUESTIONNAIRE_DIR"]), localities(app))
     for problem in library.problems:
         log.error("Questionnaire refused: %s", problem)
     app.extensions["questionnaire_library"] = library

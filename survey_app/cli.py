@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from questionnaires import load_directory, load_files
 from questionnaires.loader import questionnaire_files
 
+from .config import localities
 from .models import PublishedVersionChanged
 from .services import questionnaires as questionnaire_service
 from .services import runs
@@ -21,26 +22,35 @@ questionnaires_cli = AppGroup("questionnaires", help="Check and publish question
 
 @questionnaires_cli.command("check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
-def check(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--translations",
+    is_flag=True,
+    help="Also list every text with no translation into a language its questionnaire declares.",
+)
+def check(files: tuple[Path, ...], translations: bool) -> None:
     """Validate questionnaire files (all of them when none are named).
 
     Prints one "file:line: message" per problem; exits 1 if there are any.
+    A missing translation is shown in English to respondents, so it is only
+    a problem when --translations is given.
     """
     directory = Path(current_app.config["QUESTIONNAIRE_DIR"])
     paths = list(files) or questionnaire_files(directory)
-    library = load_files(paths, directory / "scales.yaml")
-    for problem in library.problems:
+    library = load_files(paths, directory, localities(current_app))
+    problems = library.problems + (library.missing_translations() if translations else [])
+    for problem in problems:
         click.echo(str(problem))
-    if library.problems:
-        click.echo(f"{len(library.problems)} problem(s) found.", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
         sys.exit(1)
-    click.echo(f"{len(paths)} questionnaire file(s) checked: no problems.", err=True)
+    checked = "questionnaire file(s) and their translations" if translations else "questionnaire file(s)"
+    click.echo(f"{len(paths)} {checked} checked: no problems.", err=True)
 
 
 @questionnaires_cli.command("load")
 def load() -> None:
     """Validate every questionnaire file and publish new versions to the database."""
-    library = load_directory(Path(current_app.config["QUESTIONNAIRE_DIR"]))
+    library = load_directory(Path(current_app.config["QUESTIONNAIRE_DIR"]), localities(current_app))
     if library.problems:
         for problem in library.problems:
             click.echo(str(problem))

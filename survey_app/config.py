@@ -45,6 +45,25 @@ DEFAULTS: dict[str, Any] = {
     "DRAFT_LIFETIME_HOURS": 72,
     "CLOSING_GRACE_MINUTES": 60,
     "RUN_CACHE_SECONDS": 5,
+    # Save and come back later: how long a return link works.
+    "RETURN_LINK_DAYS": 28,
+    # The service's address, like https://have-your-say.example.gov.uk, used
+    # in emailed links. Set it in production: without it, links are built
+    # from the address the request came in on.
+    "PUBLIC_URL": "",
+    # The areas offered by the "locality" context question, comma-separated.
+    # They are copied into each questionnaire version when it is published.
+    "LOCALITIES": "North, South, East, West",
+    # Email (only for sending return links). With no MAIL_SERVER, the email
+    # option is not offered.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS after connecting
+    "MAIL_USE_SSL": False,  # TLS from the start (usually port 465)
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "",  # defaults to CONTACT_EMAIL
+    "MAIL_TIMEOUT_SECONDS": 10,
     "SECRET_KEY": "",
 }
 
@@ -53,12 +72,23 @@ def _from_environment(name: str, default: Any) -> Any:
     raw = os.environ.get(name)
     if raw is None:
         return default
+    if isinstance(default, bool):
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise RuntimeError(f"The setting {name} must be true or false, not {raw!r}.")
     if isinstance(default, int):
         try:
             return int(raw)
         except ValueError:
             raise RuntimeError(f"The setting {name} must be a whole number, not {raw!r}.") from None
     return raw
+
+
+def localities(app) -> list[str]:
+    """The council's areas, as the locality question offers them."""
+    return [name.strip() for name in app.config["LOCALITIES"].split(",") if name.strip()]
 
 
 def database_uri(url: str) -> str:
@@ -83,6 +113,7 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         settings["SECRET_KEY"] = _development_secret_key(instance_path)
 
     settings["DATA_CONTROLLER"] = settings["DATA_CONTROLLER"] or settings["COUNCIL_NAME"]
+    settings["MAIL_FROM"] = settings["MAIL_FROM"] or settings["CONTACT_EMAIL"]
     lifetime = timedelta(hours=settings["DRAFT_LIFETIME_HOURS"])
     settings.update(
         SQLALCHEMY_DATABASE_URI=database_uri(settings["DATABASE_URL"]),

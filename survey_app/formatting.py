@@ -6,9 +6,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import format_date, lazy_gettext
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from questionnaires import AnswerValue, Audience, Question, QuestionType
+from questionnaires import Answers, AnswerValue, Audience, Question, Questionnaire, QuestionType
+from questionnaires.schema import PIPE_PATTERN
+
+# How much of a typed answer a piped text shows.
+PIPED_TEXT_LENGTH = 80
 
 UK = ZoneInfo("Europe/London")
 
@@ -19,16 +25,17 @@ def uk_time(value: datetime) -> datetime:
 
 
 def long_date(value: date | datetime) -> str:
+    """27 March 2026, with the month in the page's language."""
     if isinstance(value, datetime):
-        value = uk_time(value)
-    return f"{value.day} {value:%B %Y}"
+        value = uk_time(value).date()
+    return format_date(value, "d MMMM y")
 
 
 def time_and_date(value: datetime) -> str:
     local = uk_time(value)
     hour = local.strftime("%I").lstrip("0")
     minutes = "" if local.minute == 0 else local.strftime(":%M")
-    return f"{hour}{minutes}{local.strftime('%p').lower()} on {long_date(local)}"
+    return _("%(time)s on %(date)s", time=f"{hour}{minutes}{local.strftime('%p').lower()}", date=long_date(local))
 
 
 def paragraphs(text: str) -> Markup:
@@ -46,10 +53,29 @@ def paragraphs(text: str) -> Markup:
     return Markup("").join(html)
 
 
+def piped(text: str, questionnaire: Questionnaire, answers: Answers) -> str:
+    """A text with each ``${key}`` replaced by that answer, as plain text for the template to escape."""
+
+    def answer(match) -> str:
+        key, fallback = match.group(1), match.group(2)
+        question, value = questionnaire.question(key), answers.get(key)
+        if question is None or value in (None, "", []) or isinstance(value, list):
+            return fallback or ""
+        if question.type.is_choice:
+            option = question.option(value)
+            return option.label if option else fallback or ""
+        if question.type is QuestionType.DATE:
+            return long_date(date.fromisoformat(value))
+        shown = " ".join(str(value).split())
+        return shown if len(shown) <= PIPED_TEXT_LENGTH else shown[: PIPED_TEXT_LENGTH - 1].rstrip() + "…"
+
+    return PIPE_PATTERN.sub(answer, text)
+
+
 def answer_html(question: Question, value: AnswerValue | None) -> Markup:
     """An answer as the check-answers page shows it back, always escaped."""
     if value in (None, "", []):
-        return Markup("Not answered")
+        return escape(_("Not answered"))
     if question.type.is_choice:
         labels = [
             (option.label if (option := question.option(code)) else code)
@@ -67,11 +93,20 @@ def answer_html(question: Question, value: AnswerValue | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in lines)
 
 
+AUDIENCE_LABELS = {
+    Audience.PARENT_CARER: lazy_gettext("Parents and carers"),
+    Audience.YOUNG_PERSON: lazy_gettext("Children and young people"),
+    Audience.SETTING: lazy_gettext("Schools, colleges and early years settings"),
+    Audience.PRACTITIONER: lazy_gettext("Professionals"),
+}
+
+
 def audience_label(value: str) -> str:
-    return Audience(value).label
+    return str(AUDIENCE_LABELS[Audience(value)])
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_global(piped)
     app.add_template_filter(audience_label)
     app.add_template_filter(long_date)
     app.add_template_filter(time_and_date)

@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import StopValidation, ValidationError
 
 from questionnaires import Answers, AnswerValue, Page, Question, QuestionType
 
-from .formatting import long_date
+from .formatting import long_date, piped
 from .widgets import (
     QuestionCharacterCount,
     QuestionCheckboxes,
@@ -28,11 +30,11 @@ from .widgets import (
 )
 
 DEFAULT_REQUIRED = {
-    "radios": "Select an answer",
-    "checkboxes": "Select at least one option",
-    "text": "Enter an answer",
-    "number": "Enter a number",
-    "date": "Enter a date",
+    "radios": lazy_gettext("Select an answer"),
+    "checkboxes": lazy_gettext("Select at least one option"),
+    "text": lazy_gettext("Enter an answer"),
+    "number": lazy_gettext("Enter a number"),
+    "date": lazy_gettext("Enter a date"),
 }
 
 
@@ -52,16 +54,16 @@ class _AnswerField:
 
 class ChoiceField(_AnswerField, RadioField):
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, invalid_choice_message="Select one of the options", **kwargs)
+        super().__init__(*args, invalid_choice_message=lazy_gettext("Select one of the options"), **kwargs)
 
 
 class MultipleChoiceField(_AnswerField, SelectMultipleField):
     def pre_validate(self, form):
         if self.data and not set(self.data) <= {option.value for option in self.question.options}:
-            raise ValidationError("Select from the options shown")
+            raise ValidationError(_("Select from the options shown"))
         exclusive = [option for option in self.question.options if option.exclusive]
         if self.data and len(self.data) > 1 and any(option.value in self.data for option in exclusive):
-            raise ValidationError(f"Select “{exclusive[0].label}” or the other options, not both")
+            raise ValidationError(_("Select “%(none)s” or the other options, not both", none=exclusive[0].label))
 
     def answer(self) -> list[str] | None:
         if not self.data:
@@ -78,7 +80,7 @@ class TextField(_AnswerField, StringField):
     def pre_validate(self, form):
         limit = self.question.max_length
         if self.data and len(self.data) > limit:
-            raise ValidationError(f"Your answer must be {limit:,} characters or fewer")
+            raise ValidationError(_("Your answer must be %(limit)s characters or fewer", limit=f"{limit:,}"))
 
 
 class LongTextField(TextField, TextAreaField):
@@ -99,18 +101,20 @@ class NumberField(_AnswerField, StringField):
         try:
             number = Decimal(self.data.replace(",", "").replace(" ", ""))
         except InvalidOperation:
-            raise ValidationError("Enter a number, like 3") from None
+            raise ValidationError(_("Enter a number, like 3")) from None
         if not number.is_finite():
-            raise ValidationError("Enter a number, like 3")
+            raise ValidationError(_("Enter a number, like 3"))
         if question.whole_number and number != number.to_integral_value():
-            raise ValidationError("Enter a whole number, like 3")
+            raise ValidationError(_("Enter a whole number, like 3"))
         low, high = question.min, question.max
         if low is not None and high is not None and not low <= number <= high:
-            raise ValidationError(f"Enter a number between {_format_number(low)} and {_format_number(high)}")
+            raise ValidationError(
+                _("Enter a number between %(low)s and %(high)s", low=_format_number(low), high=_format_number(high))
+            )
         if low is not None and number < low:
-            raise ValidationError(f"Enter a number that is {_format_number(low)} or more")
+            raise ValidationError(_("Enter a number that is %(low)s or more", low=_format_number(low)))
         if high is not None and number > high:
-            raise ValidationError(f"Enter a number that is {_format_number(high)} or less")
+            raise ValidationError(_("Enter a number that is %(high)s or less", high=_format_number(high)))
         self.data = str(int(number)) if question.whole_number else format(number.normalize(), "f")
 
 
@@ -141,35 +145,46 @@ class DateField(_AnswerField, Field):
         missing = [name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value]
         if missing:
             self.wrong_parts = set(missing)
-            raise ValidationError(f"The date must include a {' and '.join(missing)}")
+            raise ValidationError(MISSING_DATE_PARTS[tuple(missing)])
         if not all(part.isdigit() for part in self.raw_data):
             self.wrong_parts = {
                 name for name, value in zip(("day", "month", "year"), self.raw_data, strict=True) if not value.isdigit()
             }
-            raise ValidationError("The date must be a real date, written in numbers, like 27 3 2026")
+            raise ValidationError(_("The date must be a real date, written in numbers, like 27 3 2026"))
         if len(year) != 4:
             self.wrong_parts = {"year"}
-            raise ValidationError("The year must include 4 numbers")
+            raise ValidationError(_("The year must include 4 numbers"))
         try:
             given = date(int(year), int(month), int(day))
         except ValueError:
             self.wrong_parts = {"day", "month", "year"}
-            raise ValidationError("The date must be a real date") from None
+            raise ValidationError(_("The date must be a real date")) from None
         earliest, latest = _bound(self.question.min), _bound(self.question.max)
         if latest and given > latest:
             self.wrong_parts = {"day", "month", "year"}
             if self.question.max == "today":
-                raise ValidationError("The date must be today or in the past")
-            raise ValidationError(f"The date must be on or before {long_date(latest)}")
+                raise ValidationError(_("The date must be today or in the past"))
+            raise ValidationError(_("The date must be on or before %(date)s", date=long_date(latest)))
         if earliest and given < earliest:
             self.wrong_parts = {"day", "month", "year"}
             if self.question.min == "today":
-                raise ValidationError("The date must be today or in the future")
-            raise ValidationError(f"The date must be on or after {long_date(earliest)}")
+                raise ValidationError(_("The date must be today or in the future"))
+            raise ValidationError(_("The date must be on or after %(date)s", date=long_date(earliest)))
         self.data = given
 
     def answer(self) -> str | None:
         return self.data.isoformat() if self.data else None
+
+
+# Every combination of missing parts, each a whole sentence so it can be translated.
+MISSING_DATE_PARTS = {
+    ("day",): lazy_gettext("The date must include a day"),
+    ("month",): lazy_gettext("The date must include a month"),
+    ("year",): lazy_gettext("The date must include a year"),
+    ("day", "month"): lazy_gettext("The date must include a day and month"),
+    ("day", "year"): lazy_gettext("The date must include a day and year"),
+    ("month", "year"): lazy_gettext("The date must include a month and year"),
+}
 
 
 class _AnswerGiven:
@@ -197,9 +212,11 @@ def _bound(value) -> date | None:
 
 
 def _field(question: Question, is_page_heading: bool) -> Field:
-    label = question.label if question.required else f"{question.label} (optional)"
+    # Built once per page of a questionnaire in one language, in a request in
+    # that language, so the interface text is translated here once.
+    label = question.label if question.required else _("%(label)s (optional)", label=question.label)
     kind, field_class, extra = _kind(question)
-    message = question.required_message or DEFAULT_REQUIRED[kind]
+    message = question.required_message or str(DEFAULT_REQUIRED[kind])
     if not is_page_heading and not question.required_message:
         message = f"{message}: {question.label}"
     validators = [_AnswerGiven(message if question.required else None)]
@@ -238,6 +255,20 @@ class PageForm(FlaskForm):
                 given[question.key] = value
         return given
 
+    def answers_kept(self, previous: Answers) -> Answers:
+        """What to keep of a page left unfinished (to change language or come back later).
+
+        Each answer that is valid is kept, and where an answer is not valid
+        the one given before stays, so leaving a page never loses anything.
+        """
+        kept = {}
+        for question in self.questions:
+            field = self[question.key]
+            value = previous.get(question.key) if field.errors else field.answer()
+            if value not in (None, "", []):
+                kept[question.key] = value
+        return kept
+
     def question_fields(self) -> list[Field]:
         return [self[question.key] for question in self.questions]
 
@@ -270,7 +301,7 @@ def _form_class(page: Page, shown: tuple[Question, ...]) -> type[PageForm]:
     return cached[1]
 
 
-def page_form(page: Page, answers: Answers, formdata=None) -> PageForm:
+def page_form(page: Page, answers: Answers, questionnaire, formdata=None) -> PageForm:
     """The form for a page's shown questions, filled in with earlier answers."""
     shown = tuple(question for question in page.questions if question.is_shown(answers))
     is_single = len(page.questions) == 1
@@ -278,6 +309,14 @@ def page_form(page: Page, answers: Answers, formdata=None) -> PageForm:
     data = {question.key: answers[question.key] for question in shown if question.key in answers}
     form = form_class(formdata=formdata, data=data)
     for question in shown:
-        form[question.key].question = question
-        form[question.key].is_page_heading = is_single
+        field = form[question.key]
+        field.question = question
+        field.is_page_heading = is_single
+        # A label showing an earlier answer is this person's alone: it is
+        # rendered for them and never cached.
+        field.personal = question.pipes
+        if question.pipes:
+            label = piped(question.label, questionnaire, answers)
+            field.label.text = label if question.required else _("%(label)s (optional)", label=label)
+            field.description = piped(question.hint, questionnaire, answers) if question.hint else ""
     return form

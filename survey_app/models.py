@@ -6,7 +6,7 @@ shown in UK time by the templates.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
@@ -94,6 +94,8 @@ class Draft(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en")
     # Counts saves, so that two tabs saving at once cannot overwrite each other.
     revision: Mapped[int] = mapped_column(default=0)
+    # "Save and come back later": the SHA-256 of the token in the return link.
+    return_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -143,3 +145,35 @@ class Answer(db.Model):
     submitted_at: Mapped[datetime]
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class EqualityMonitoring(db.Model):
+    """The equality monitoring answers of one response, kept apart from it.
+
+    Nothing links these rows to the response or its reference: the id is
+    random (so the order of rows cannot be matched with the order of
+    responses) and only the month of submission is kept. They can be counted
+    by run, but never read beside one person's other answers.
+    """
+
+    __tablename__ = "equality_monitoring"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    # The first day of the month the response was sent in.
+    submitted_month: Mapped[date]
+
+    answers: Mapped[list[EqualityAnswer]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EqualityAnswer(db.Model):
+    """One equality monitoring answer; no row id, for the same reason as above."""
+
+    __tablename__ = "equality_answer"
+
+    monitoring_id: Mapped[str] = mapped_column(
+        ForeignKey("equality_monitoring.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    value: Mapped[str] = mapped_column(String(63), primary_key=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -20,7 +22,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from markupsafe import Markup
 
+IMAGE_SIZE = 96
+
 HEADING_SIZE = {True: "l", False: "m"}
+DATE_PARTS = {"day": lazy_gettext("Day"), "month": lazy_gettext("Month"), "year": lazy_gettext("Year")}
 
 
 @lru_cache(maxsize=4096)
@@ -39,6 +44,8 @@ def _render(template_name: str, params_json: str) -> Markup:
 
 class _Rendered:
     def render(self, params):
+        if params.pop("personal", False):
+            return Markup(render_template(self.template, params=params))  # noqa: S704 - autoescaped output
         return _render(self.template, json.dumps(params, sort_keys=True))
 
 
@@ -68,17 +75,39 @@ class _OptionsMixin(_Rendered):
         params["fieldset"] = {"legend": _legend(field)}
         params["hint"] = _hint(field)
         params["idPrefix"] = field.id
+        # A label showing someone's earlier answer is rendered for them alone.
+        params["personal"] = field.personal
         items = []
         for option, item in zip(field.question.options, params["items"], strict=True):
             if option.apart and not any(existing.get("divider") for existing in items):
-                items.append({"divider": "or"})
+                items.append({"divider": _("or")})
             if option.hint:
                 item["hint"] = {"text": option.hint}
             if option.exclusive:
                 item["behaviour"] = "exclusive"
+            if option.image:
+                item["html"] = _picture_label(option)
+                del item["text"]
             items.append(item)
         params["items"] = items
+        if any(option.image for option in field.question.options):
+            params["classes"] = "app-radios--images"
         return params
+
+
+def _picture_label(option) -> str:
+    """A picture with its words: the words are the label, the picture's alt text says what it shows."""
+    return str(
+        Markup(
+            '<span class="app-choice-image"><img src="{src}" alt="{alt}" width="{size}" height="{size}"></span>'
+            '<span class="app-choice-image__text">{label}</span>'
+        ).format(
+            src=url_for("static", filename=f"images/{option.image}"),
+            alt=option.image_alt,
+            size=IMAGE_SIZE,
+            label=option.label,
+        )
+    )
 
 
 class QuestionRadios(_OptionsMixin, GovRadioInput):
@@ -139,5 +168,5 @@ class QuestionDateInput(GovDateInput):
             width = "govuk-input--width-4" if part == "year" else "govuk-input--width-2"
             wrong = part in wrong_parts
             item["classes"] = f"{width} govuk-input--error" if wrong else width
-            item["label"] = part.capitalize()
+            item["label"] = DATE_PARTS[part]
         return params

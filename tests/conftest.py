@@ -24,7 +24,15 @@ from survey_app.services import runs
 
 from .pages import Browser
 
-TABLES = ("answer", "response", "draft", "survey_run", "questionnaire_version")
+TABLES = (
+    "equality_answer",
+    "equality_monitoring",
+    "answer",
+    "response",
+    "draft",
+    "survey_run",
+    "questionnaire_version",
+)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -153,14 +153,29 @@ def path_of(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def complete(browser: Browser, questionnaire: Questionnaire, slug: str, choose=example_form_values) -> str:
-    """Answer every page shown, from the first, and return the check-answers path."""
-    url = f"/surveys/{slug}/questions/{questionnaire.pages[0].key}"
+def complete(
+    browser: Browser,
+    questionnaire: Questionnaire,
+    slug: str,
+    choose=example_form_values,
+    *,
+    start: str | None = None,
+    until: str | None = None,
+) -> str:
+    """Answer every page shown, from the first (or ``start``), and return the check-answers path.
+
+    With ``until``, stop on arriving at that page, without answering it, and
+    return its path; the journey must reach it.
+    """
+    url = f"/surveys/{slug}/questions/{start or questionnaire.pages[0].key}"
     for _ in range(len(questionnaire.pages) + 1):
         if "/questions/" not in url:
+            assert until is None, f"the journey reached {url} without showing the page {until!r}"
             return url
         page = browser.get(url)
         key = url.split("/questions/")[1].split("?")[0]
+        if key == until:
+            return url
         present = page.form()
         data = {}
         for question in questionnaire.page(key).questions:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from questionnaires.loader import DIRECTORY
 from survey_app.extensions import db
 from survey_app.models import QuestionnaireVersion, SurveyRun
+from survey_app.services import questionnaires as questionnaire_service
 
 from .test_loader import VALID, write
 
@@ -66,22 +67,22 @@ def test_load_publishes_new_versions_and_refuses_an_edit_in_place(app, survey_db
         runner = app.test_cli_runner()
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 0, result.output
-        assert "ehc_plan_feedback version 1: already published, unchanged" in result.stdout
+        assert "ehc_plan_feedback version 2: already published, unchanged" in result.stdout
 
         plan = directory / "ehc_plan_feedback.yaml"
         plan.write_text(plan.read_text().replace("Communication with the SEND team was good", "Communication was good"))
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 1
         assert "already published with different content" in result.stderr
-        assert "give the changed questionnaire version 2" in result.stderr
+        assert "give the changed questionnaire version 3" in result.stderr
 
-        plan.write_text(plan.read_text().replace("version: 1", "version: 2"))
+        plan.write_text(plan.read_text().replace("version: 2", "version: 3"))
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 0, result.output
-        assert "ehc_plan_feedback version 2: published" in result.stdout
+        assert "ehc_plan_feedback version 3: published" in result.stdout
         db.session.rollback()
         versions = db.session.scalars(select(QuestionnaireVersion.version).filter_by(key="ehc_plan_feedback"))
-        assert sorted(versions) == [1, 2]
+        assert sorted(versions) == [2, 3]
 
         (directory / "broken.yaml").write_text("key: broken\n")
         result = runner.invoke(args=["questionnaires", "load"])
@@ -102,4 +103,4 @@ def test_demo_opens_one_run_per_questionnaire_once(app, survey_db):
     second = runner.invoke(args=["demo"])
     assert "already has a survey open" in second.stdout
     db.session.rollback()
-    assert len(db.session.scalars(select(SurveyRun)).all()) == 2
+    assert len(db.session.scalars(select(SurveyRun)).all()) == len(questionnaire_service.latest_versions())

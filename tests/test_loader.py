@@ -9,8 +9,17 @@ from pathlib import Path
 import pytest
 
 from questionnaires import QuestionType, load_directory, load_files
-from questionnaires.loader import SCALES_FILE, load_file, load_scales
+from questionnaires.loader import (
+    DIRECTORY,
+    SCALES_FILE,
+    Library,
+    load_file,
+    load_scales,
+    load_shared,
+    questionnaire_files,
+)
 from questionnaires.schema import DONT_KNOW, NONE_OF_THESE, Questionnaire
+from survey_app.config import DEFAULTS
 
 VALID = """\
 key: sample
@@ -87,11 +96,21 @@ def write(tmp_path: Path, text: str, name: str = "sample.yaml") -> Path:
     return path
 
 
+def default_localities() -> list[str]:
+    """The areas of the LOCALITIES setting as the app ships it, which the locality question offers."""
+    return [name.strip() for name in DEFAULTS["LOCALITIES"].split(",") if name.strip()]
+
+
+def shipped_library() -> Library:
+    """The shipped questionnaires, loaded as the app loads them with its default settings."""
+    return load_directory(localities=default_localities())
+
+
 def problems_of(tmp_path: Path, text: str) -> list:
     path = write(tmp_path, text)
-    scales, scale_problems = load_scales()
-    assert not scale_problems
-    questionnaire, problems = load_file(path, scales)
+    shared, shared_problems = load_shared(DIRECTORY)
+    assert not shared_problems
+    questionnaire, problems = load_file(path, shared)
     assert questionnaire is None, "a file with problems must be refused whole"
     assert problems
     for problem in problems:
@@ -121,8 +140,8 @@ def assert_problem(problems, line: int, field: str, *fragments: str) -> None:
 
 
 def test_a_valid_file_loads_into_typed_objects(tmp_path):
-    scales, _ = load_scales()
-    questionnaire, problems = load_file(write(tmp_path, VALID), scales)
+    shared, _ = load_shared(DIRECTORY)
+    questionnaire, problems = load_file(write(tmp_path, VALID), shared)
     assert problems == []
     assert isinstance(questionnaire, Questionnaire)
     assert [page.key for page in questionnaire.pages] == [
@@ -157,21 +176,21 @@ def test_a_valid_file_loads_into_typed_objects(tmp_path):
 
 
 def test_the_stored_form_rebuilds_the_same_questionnaire(tmp_path):
-    scales, _ = load_scales()
-    questionnaire, _ = load_file(write(tmp_path, VALID), scales)
+    shared, _ = load_shared(DIRECTORY)
+    questionnaire, _ = load_file(write(tmp_path, VALID), shared)
     rebuilt = Questionnaire.from_dict(questionnaire.to_dict())
     assert rebuilt == questionnaire
     assert rebuilt.definition_hash == questionnaire.definition_hash
 
 
 def test_the_hash_follows_meaning_not_layout(tmp_path):
-    scales, _ = load_scales()
-    original, _ = load_file(write(tmp_path, VALID, "a.yaml"), scales)
+    shared, _ = load_shared(DIRECTORY)
+    original, _ = load_file(write(tmp_path, VALID, "a.yaml"), shared)
     reformatted, _ = load_file(
-        write(tmp_path, "# a comment\n" + VALID.replace("  - key: rating", "\n  - key: rating"), "b.yaml"), scales
+        write(tmp_path, "# a comment\n" + VALID.replace("  - key: rating", "\n  - key: rating"), "b.yaml"), shared
     )
     reworded, _ = load_file(
-        write(tmp_path, VALID.replace("The plan is right", "The plan is correct"), "c.yaml"), scales
+        write(tmp_path, VALID.replace("The plan is right", "The plan is correct"), "c.yaml"), shared
     )
     assert original.definition_hash == reformatted.definition_hash
     assert original.definition_hash != reworded.definition_hash
@@ -193,21 +212,22 @@ def test_yes_and_no_stay_text(tmp_path):
       - value: off
         label: Off
 """
-    scales, _ = load_scales()
-    questionnaire, problems = load_file(write(tmp_path, text), scales)
+    shared, _ = load_shared(DIRECTORY)
+    questionnaire, problems = load_file(write(tmp_path, text), shared)
     assert problems == []
     assert questionnaire.question("followed_up").show_if[0].any_of == ("yes",)
     assert [o.value for o in questionnaire.question("followed_up").options] == ["on", "off"]
 
 
 def test_every_shipped_questionnaire_is_valid():
-    library = load_directory()
+    library = shipped_library()
     assert library.problems == []
     assert {"ehc_plan_feedback", "send_pathways_information"} <= set(library.questionnaires)
+    assert len(library.questionnaires) == len(questionnaire_files()), "every shipped file loads"
 
 
 def test_the_shipped_scales_are_valid():
-    scales, problems = load_scales(SCALES_FILE)
+    scales, problems = load_scales(DIRECTORY / SCALES_FILE)
     assert problems == []
     assert {"agree5", "good5", "satisfied5", "better_same_worse", "faces3"} <= set(scales)
     assert [o.label for o in scales["good5"]][0] == "Very good"
@@ -392,7 +412,7 @@ def test_a_file_that_is_not_a_mapping(tmp_path):
 def test_two_files_with_the_same_key(tmp_path):
     first = write(tmp_path, VALID, "first.yaml")
     second = write(tmp_path, VALID, "second.yaml")
-    library = load_files([first, second])
+    library = load_files([first, second], localities=default_localities())
     assert list(library.questionnaires) == ["sample"]
     [problem] = library.problems
     assert problem.file.endswith("second.yaml") and problem.field == "key"
@@ -402,8 +422,8 @@ def test_two_files_with_the_same_key(tmp_path):
 def test_a_broken_file_is_refused_and_the_others_still_load(tmp_path):
     write(tmp_path, VALID, "good.yaml")
     write(tmp_path, VALID.replace("key: sample", "key: other").replace("scale: agree5", "scale: nope"), "bad.yaml")
-    (tmp_path / "scales.yaml").write_text(SCALES_FILE.read_text())
-    library = load_directory(tmp_path)
+    (tmp_path / "scales.yaml").write_text((DIRECTORY / SCALES_FILE).read_text())
+    library = load_directory(tmp_path, default_localities())
     assert list(library.questionnaires) == ["sample"]
     assert [p.file.endswith("bad.yaml") for p in library.problems] == [True]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from questionnaires import load_directory, routing
+from questionnaires import routing
 from questionnaires.schema import Audience, Condition, Option, Page, Question, Questionnaire, QuestionType
+
+from .test_loader import shipped_library
 
 
 def choice(key: str, *values: str, show_if: tuple[Condition, ...] = ()) -> Question:
@@ -69,7 +71,7 @@ def test_progress_counts_the_pages_now_shown():
 
 
 def test_the_shipped_plan_feedback_routes_on_disagreement():
-    questionnaire = load_directory().get("ehc_plan_feedback")
+    questionnaire = shipped_library().get("ehc_plan_feedback")
     shown = [p.key for p in routing.visible_pages(questionnaire, {"plan_reflects_needs": "disagree"})]
     assert "needs_missing" in shown
     shown = [p.key for p in routing.visible_pages(questionnaire, {"plan_reflects_needs": "agree"})]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from questionnaires.loader import questionnaire_files
 from survey_app import create_app
 from survey_app.config import ROOT
+from survey_app.services import questionnaires as questionnaire_service
 
 from .pages import check_page
 
@@ -121,11 +123,13 @@ def test_the_accessibility_statement(browser):
 def test_the_health_check_reports_the_app_and_database(browser):
     response = browser.client.get("/healthz")
     assert response.status_code == 200
+    library_size = len(questionnaire_service.library().questionnaires)
+    assert library_size == len(questionnaire_files()), "every shipped questionnaire file is in the library"
     assert response.json == {
         "status": "ok",
         "app": "ok",
         "database": "ok",
-        "questionnaires": {"valid": 2, "problems": 0},
+        "questionnaires": {"valid": library_size, "problems": 0},
     }
 
 

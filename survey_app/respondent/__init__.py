@@ -1,7 +1,7 @@
-"""The respondent journey: open surveys, question pages, check answers, confirmation."""
+"""The respondent journey: open surveys, question pages, check answers, confirmation, save and return."""
 
 from flask import Blueprint
 
 bp = Blueprint("respondent", __name__)
 
-from . import views  # noqa: E402,F401  (registers the routes)
+from . import return_links, views  # noqa: E402,F401  (registers the routes)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 
 from questionnaires import Page, routing
+from questionnaires.schema import LANGUAGES, Section
 
+from .. import languages
 from ..forms import page_form
 from ..services import journey, runs
 from ..services.questionnaires import questionnaire_for
@@ -15,6 +19,7 @@ from . import bp
 # kept there; answers stay on the server.
 DRAFTS = "drafts"
 SUBMITTED = "submitted"
+RETURN_LINKS = "return_links"
 
 
 def _session_entry(name: str, run: runs.Run) -> str | None:
@@ -43,7 +48,8 @@ def _run_for_answering(slug: str):
         abort(make_response(render_template("respondent/not_open.html", run=run), 404))
     if state == "closed":
         abort(make_response(render_template("respondent/closed.html", run=run), 410))
-    return run, questionnaire_for(run)
+    language = languages.use_for_page(questionnaire_for(run).languages)
+    return run, questionnaire_for(run, language)
 
 
 def _change_mode() -> bool:
@@ -72,6 +78,10 @@ def start(slug: str):
         resume_page=resume if progress.submission_key else None,
         has_progress=progress.submission_key is not None,
         submitted_reference=_session_entry(SUBMITTED, run),
+        resumed=request.args.get("resumed") == "1" and progress.submission_key is not None,
+        other_languages=[
+            LANGUAGES[code] + (code,) for code in questionnaire.languages if code != questionnaire.language
+        ],
     )
 
 
@@ -94,11 +104,32 @@ def question(slug: str, page_key: str):
         following = routing.first_unfinished_page(questionnaire, answers, progress.completed_pages)
         return redirect(_page_url(run, following) if following else url_for(".check_answers", slug=run.slug))
 
-    form = page_form(page, answers, formdata=request.form if request.method == "POST" else None)
-    if request.method == "POST" and form.validate():
-        token, progress = journey.save_page(run, questionnaire, token, progress, page, form.answers())
-        _set_session_entry(DRAFTS, run, token)
-        return redirect(_after_page(run, questionnaire, page, progress))
+    form = page_form(page, answers, questionnaire, formdata=request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        valid = form.validate()
+        leaving_for = request.form.get("change_language")
+        action = request.form.get("action")
+        if leaving_for or action == "save_for_later":
+            # Keep what was given on this page, valid or not yet finished.
+            keep_for = timedelta(days=current_app.config["RETURN_LINK_DAYS"]) if not leaving_for else None
+            token, progress = journey.save_page(
+                run, questionnaire, token, progress, page, form.answers_kept(answers), complete=False, keep_for=keep_for
+            )
+            _set_session_entry(DRAFTS, run, token)
+            if leaving_for:
+                languages.choose(leaving_for)
+                return redirect(_page_url(run, page, change=_change_mode()), code=303)
+            _set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
+            return redirect(url_for(".saved", slug=run.slug), code=303)
+        if action == "skip_section" and page.section is Section.EQUALITY:
+            token, progress = journey.skip_section(run, questionnaire, token, progress, Section.EQUALITY)
+            _set_session_entry(DRAFTS, run, token)
+            following = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
+            return redirect(_page_url(run, following) if following else url_for(".check_answers", slug=run.slug))
+        if valid:
+            token, progress = journey.save_page(run, questionnaire, token, progress, page, form.answers())
+            _set_session_entry(DRAFTS, run, token)
+            return redirect(_after_page(run, questionnaire, page, progress))
 
     previous = routing.previous_page(questionnaire, answers, page.key)
     if _change_mode():
@@ -116,6 +147,7 @@ def question(slug: str, page_key: str):
         errors=form.error_list(),
         back_url=back_url,
         progress=routing.progress(questionnaire, answers, page.key),
+        answers=answers,
     )
 
 
@@ -163,6 +195,7 @@ def check_answers(slug: str):
         pages=routing.visible_pages(questionnaire, progress.answers),
         answers=progress.answers,
         submission_key=progress.submission_key,
+        section=Section,
     )
 
 
@@ -174,9 +207,10 @@ def confirmation(slug: str):
     reference = _session_entry(SUBMITTED, run)
     if reference is None:
         return redirect(url_for(".start", slug=run.slug))
+    language = languages.use_for_page(questionnaire_for(run).languages)
     return render_template(
         "respondent/confirmation.html",
         run=run,
-        questionnaire=questionnaire_for(run),
+        questionnaire=questionnaire_for(run, language),
         reference=reference,
     )

@@ -16,22 +16,22 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Answers, Page, Questionnaire, routing
+from questionnaires.schema import ENGLISH, Section
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Answer, Draft, Response, utcnow
+from ..models import Answer, Draft, EqualityAnswer, EqualityMonitoring, Response, utcnow
 from .runs import Run
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
-LANGUAGE = "en"  # the language answers are given in; chosen by the respondent once translations exist
 
 
 class NothingToSubmit(Exception):
@@ -56,6 +56,8 @@ class Progress:
     draft_id: int | None = field(default=None, repr=False)
     # The draft's revision when read: saving checks nobody saved in between.
     revision: int = field(default=0, repr=False)
+    expires_at: datetime | None = field(default=None, repr=False)
+    language: str = ENGLISH
 
 
 def run_state(run: Run, has_draft: bool) -> str:
@@ -84,7 +86,13 @@ def _hash(token: str) -> str:
 # the cost of each statement.
 DRAFTS = Draft.__table__
 _LIVE_DRAFT = select(
-    DRAFTS.c.id, DRAFTS.c.answers, DRAFTS.c.completed_pages, DRAFTS.c.submission_key, DRAFTS.c.revision
+    DRAFTS.c.id,
+    DRAFTS.c.answers,
+    DRAFTS.c.completed_pages,
+    DRAFTS.c.submission_key,
+    DRAFTS.c.revision,
+    DRAFTS.c.expires_at,
+    DRAFTS.c.language,
 ).where(
     DRAFTS.c.token_hash == bindparam("token_hash"),
     DRAFTS.c.run_id == bindparam("run_id"),
@@ -99,7 +107,15 @@ def load_progress(run: Run, token: str | None) -> Progress:
     row = db.session.execute(_LIVE_DRAFT, {"token_hash": _hash(token), "run_id": run.id, "now": utcnow()}).first()
     if row is None:
         return Progress()
-    return Progress(dict(row.answers), list(row.completed_pages), row.submission_key, row.id, row.revision)
+    return Progress(
+        dict(row.answers),
+        list(row.completed_pages),
+        row.submission_key,
+        row.id,
+        row.revision,
+        row.expires_at,
+        row.language,
+    )
 
 
 def save_page(
@@ -109,8 +125,14 @@ def save_page(
     progress: Progress,
     page: Page,
     page_answers: Answers,
+    complete: bool = True,
+    keep_for: timedelta | None = None,
 ) -> tuple[str, Progress]:
     """Store one page's answers onto the progress read before; returns the draft token.
+
+    ``complete=False`` keeps what was given without counting the page as
+    answered (the person is switching language or saving to come back later).
+    ``keep_for`` keeps the draft at least that long (a return link's life).
 
     The write lock is held only to write: the draft was read without it, and
     the update applies only if the draft's revision is still the one read.
@@ -118,37 +140,112 @@ def save_page(
     page's answers are put on top of them.
     """
     page_keys = {question.key for question in page.questions}
+    language = questionnaire.language
     for _attempt in range(5):
         answers = {key: value for key, value in progress.answers.items() if key not in page_keys}
         answers.update(page_answers)
-        completed = [key for key in progress.completed_pages if key != page.key] + [page.key]
+        completed = list(progress.completed_pages)
+        if complete:
+            completed = [key for key in completed if key != page.key] + [page.key]
         answers, completed = routing.prune(questionnaire, answers, completed)
-        now = utcnow()
-        values = {
-            "answers": answers,
-            "completed_pages": completed,
-            "updated_at": now,
-            "expires_at": now + timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"]),
-            "revision": progress.revision + 1,
-        }
-        begin_write()
-        if progress.draft_id is None:
-            token, draft_id, submission_key = _new_draft(run, values, now)
-            db.session.commit()
-            return token, Progress(answers, completed, submission_key, draft_id, values["revision"])
-        updated = db.session.execute(
-            DRAFTS.update()
-            .where(DRAFTS.c.id == progress.draft_id, DRAFTS.c.revision == progress.revision, DRAFTS.c.expires_at > now)
-            .values(**values)
-        )
-        if updated.rowcount == 1:
-            db.session.commit()
-            return token, Progress(
-                answers, completed, progress.submission_key, progress.draft_id, progress.revision + 1
-            )
-        db.session.rollback()
+        token, saved = _write(run, token, progress, answers, completed, language, keep_for)
+        if saved is not None:
+            return token, saved
         progress = load_progress(run, token)
     raise RuntimeError("The answers kept changing while being saved.")
+
+
+def skip_section(
+    run: Run, questionnaire: Questionnaire, token: str | None, progress: Progress, section: Section
+) -> tuple[str, Progress]:
+    """Leave out every question of an optional section (equality monitoring) in one go."""
+    pages = [page for page in questionnaire.pages if page.section is section]
+    if any(question.required for page in pages for question in page.questions):
+        raise ValueError(f"The {section} section has required questions and cannot be skipped.")
+    keys = {question.key for page in pages for question in page.questions}
+    for _attempt in range(5):
+        answers = {key: value for key, value in progress.answers.items() if key not in keys}
+        completed = [key for key in progress.completed_pages if key not in {page.key for page in pages}]
+        completed += [page.key for page in pages]
+        token, saved = _write(run, token, progress, answers, completed, questionnaire.language, None)
+        if saved is not None:
+            return token, saved
+        progress = load_progress(run, token)
+    raise RuntimeError("The answers kept changing while being saved.")
+
+
+def _write(run, token, progress, answers, completed, language, keep_for) -> tuple[str | None, Progress | None]:
+    """Write the draft if nobody saved it since it was read; returns None as progress if somebody did."""
+    now = utcnow()
+    expires_at = now + timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"])
+    if keep_for is not None:
+        expires_at = max(expires_at, now + keep_for)
+    if progress.expires_at is not None:
+        # A return link keeps working for the days it promised.
+        expires_at = max(expires_at, progress.expires_at)
+    values = {
+        "answers": answers,
+        "completed_pages": completed,
+        "updated_at": now,
+        "expires_at": expires_at,
+        "revision": progress.revision + 1,
+        "language": language,
+    }
+    begin_write()
+    if progress.draft_id is None:
+        token, draft_id, submission_key = _new_draft(run, values, now)
+        db.session.commit()
+        return token, Progress(answers, completed, submission_key, draft_id, values["revision"], expires_at, language)
+    updated = db.session.execute(
+        DRAFTS.update()
+        .where(DRAFTS.c.id == progress.draft_id, DRAFTS.c.revision == progress.revision, DRAFTS.c.expires_at > now)
+        .values(**values)
+    )
+    if updated.rowcount == 1:
+        db.session.commit()
+        return token, Progress(
+            answers, completed, progress.submission_key, progress.draft_id, values["revision"], expires_at, language
+        )
+    db.session.rollback()
+    return token, None
+
+
+def create_return_link(progress: Progress) -> str:
+    """A new return-link token for a saved draft; any earlier link stops working.
+
+    Only its hash is stored. The draft was saved with ``keep_for`` the link's
+    lifetime just before, so it lasts as long as the link says.
+    """
+    token = secrets.token_urlsafe(32)
+    begin_write()
+    db.session.execute(DRAFTS.update().where(DRAFTS.c.id == progress.draft_id).values(return_token_hash=_hash(token)))
+    db.session.commit()
+    return token
+
+
+def resume(run: Run, return_token: str) -> str | None:
+    """Open a draft from its return link; returns a new draft token for this browser, or None.
+
+    The browser gets a new token, so a link opened on another device takes
+    the answers there, and the draft's old cookie stops reaching them.
+    """
+    if not return_token or len(return_token) > 100:
+        return None
+    begin_write()
+    draft_id = db.session.scalar(
+        select(DRAFTS.c.id).where(
+            DRAFTS.c.return_token_hash == _hash(return_token),
+            DRAFTS.c.run_id == run.id,
+            DRAFTS.c.expires_at > utcnow(),
+        )
+    )
+    if draft_id is None:
+        db.session.rollback()
+        return None
+    token = secrets.token_urlsafe(32)
+    db.session.execute(DRAFTS.update().where(DRAFTS.c.id == draft_id).values(token_hash=_hash(token)))
+    db.session.commit()
+    return token
 
 
 def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
@@ -163,7 +260,6 @@ def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
             token_hash=_hash(token),
             run_id=run.id,
             submission_key=submission_key,
-            language=LANGUAGE,
             created_at=now,
             **values,
         )
@@ -211,14 +307,23 @@ def _store_response(run: Run, questionnaire: Questionnaire, draft: Progress, ref
         run_id=run.id,
         questionnaire_version_id=run.questionnaire_version_id,
         audience=run.audience,
-        language=LANGUAGE,
+        language=draft.language,
         submitted_at=now,
+    )
+    equality = EqualityMonitoring(
+        id=secrets.token_hex(16),
+        run_id=run.id,
+        questionnaire_version_id=run.questionnaire_version_id,
+        submitted_month=now.date().replace(day=1),
     )
     for question in questionnaire.questions:
         given = draft.answers.get(question.key)
         if given is None:
             continue
         for value in given if isinstance(given, list) else [given]:
+            if question.section is Section.EQUALITY:
+                equality.answers.append(EqualityAnswer(question_key=question.key, value=value))
+                continue
             response.answers.append(
                 Answer(
                     run_id=run.id,
@@ -226,11 +331,13 @@ def _store_response(run: Run, questionnaire: Questionnaire, draft: Progress, ref
                     question_key=question.key,
                     value=value,
                     audience=run.audience,
-                    language=LANGUAGE,
+                    language=draft.language,
                     submitted_at=now,
                 )
             )
     db.session.add(response)
+    if equality.answers:
+        db.session.add(equality)
     db.session.execute(DRAFTS.delete().where(DRAFTS.c.id == draft.draft_id))
 
 

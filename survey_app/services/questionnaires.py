@@ -8,14 +8,16 @@ from flask import current_app
 from sqlalchemy import select
 
 from questionnaires import Library, Questionnaire
+from questionnaires.schema import ENGLISH
 
 from ..database import begin_write
 from ..extensions import db
 from ..models import PublishedVersionChanged, QuestionnaireVersion
 from .runs import Run
 
-# Published definitions never change, so a parsed copy can be kept per hash.
-_parsed: dict[str, Questionnaire] = {}
+# Published definitions never change, so a parsed copy can be kept per hash
+# and language.
+_parsed: dict[tuple[str, str], Questionnaire] = {}
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,18 @@ def library() -> Library:
     return current_app.extensions["questionnaire_library"]
 
 
-def questionnaire_for(run: Run) -> Questionnaire:
-    """The typed questionnaire of the version a run uses."""
-    questionnaire = _parsed.get(run.definition_hash)
+def questionnaire_for(run: Run, language: str = ENGLISH) -> Questionnaire:
+    """The typed questionnaire of the version a run uses, in ``language`` where translated."""
+    questionnaire = _parsed.get((run.definition_hash, language))
     if questionnaire is None:
-        data = db.session.scalar(
-            select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == run.questionnaire_version_id)
-        )
-        questionnaire = Questionnaire.from_dict(data)
-        _parsed[run.definition_hash] = questionnaire
+        if language == ENGLISH:
+            data = db.session.scalar(
+                select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == run.questionnaire_version_id)
+            )
+            questionnaire = Questionnaire.from_dict(data)
+        else:
+            questionnaire = questionnaire_for(run).localised(language)
+        _parsed[(run.definition_hash, language)] = questionnaire
     return questionnaire
 
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template
+from flask import current_app, jsonify, redirect, render_template, request
 
+from .. import languages
 from ..services import health
 from . import bp
+
+
+@bp.get("/change-language")
+def change_language():
+    """Keep the chosen language, then go back to the page the person was on.
+
+    A link rather than a form so that it works from every page; it changes
+    nothing but the language, so it needs no CSRF token.
+    """
+    languages.choose(request.args.get("to", ""))
+    return redirect(languages.safe_next(request.args.get("next")), code=303)
 
 
 @bp.get("/accessibility")
