@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from questionnaires import Questionnaire, load_directory  # noqa: E402
+from survey_app.config import DEFAULTS  # noqa: E402
 from questionnaires.examples import example_form_values  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -124,7 +125,7 @@ class Survey:
 
 def shipped_surveys() -> list[Survey]:
     """The shipped questionnaires, at the slugs ``flask demo`` opens them at."""
-    library = load_directory(ROOT / "questionnaires")
+    library = load_directory(ROOT / "questionnaires", DEFAULTS["LOCALITIES"].split(","))
     return [Survey(key.replace("_", "-"), questionnaire) for key, questionnaire in library.questionnaires.items()]
 
 

@@ -18,6 +18,8 @@ from questionnaires import Questionnaire
 from questionnaires.examples import example_form_values
 
 FOOTER_LINKS = {"/accessibility", "/privacy", "/cookies"}
+# How a page title says there are errors, in each interface language.
+ERROR_PREFIX = {"en": "Error: ", "cy": "Gwall: "}
 
 
 @dataclass
@@ -97,15 +99,16 @@ def check_page(response) -> Page:
     assert FOOTER_LINKS <= footer_links, f"footer links missing: {FOOTER_LINKS - footer_links}"
 
     summary = soup.select_one(".govuk-error-summary")
+    prefix = ERROR_PREFIX.get(soup.find("html")["lang"], ERROR_PREFIX["en"])
     if summary is not None:
-        assert page.title.startswith("Error: "), f"a page with errors must say so in its title: {page.title!r}"
+        assert page.title.startswith(prefix), f"a page with errors must say so in its title: {page.title!r}"
         links = summary.select(".govuk-error-summary__list a")
         assert links, "the error summary has no links"
         for link in links:
             target = link["href"].removeprefix("#")
             assert soup.find(id=target), f"the error summary links to #{target}, which is not on the page"
     else:
-        assert not page.title.startswith("Error: ")
+        assert not page.title.startswith(prefix)
     return page
 
 

@@ -5,6 +5,7 @@ monitoring kept apart, completed with support, piping, and save and return."""
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from sqlalchemy import select, text, update
 
 from questionnaires import Audience, QuestionType, load_directory
 from questionnaires.examples import example_form_values
-from questionnaires.loader import COMPLETED_WITH_SUPPORT
+from questionnaires.loader import COMPLETED_WITH_SUPPORT, DIRECTORY
 from questionnaires.schema import Section
 from survey_app import create_app
 from survey_app.config import DEFAULTS
@@ -445,48 +446,30 @@ def test_answers_in_progress_are_stored_against_the_run_not_the_address(browser)
     assert db.session.scalar(select(db.func.count()).select_from(Answer)) == 0, "nothing is stored as an answer yet"
 
 
-def test_the_translation_check_lists_what_is_missing_with_file_and_line(tmp_path):
-    import shutil
-    import subprocess
-    import sys
-
-    from questionnaires.loader import DIRECTORY
-
+def test_the_translation_check_lists_what_is_missing_with_file_and_line(app, tmp_path):
     directory = tmp_path / "questionnaires"
     shutil.copytree(DIRECTORY, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     path = directory / f"{PATHWAYS}.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    number, removed = next((n, line) for n, line in enumerate(lines, 1) if line.lstrip().startswith("hint::cy:"))
+    number = next(n for n, line in enumerate(lines, 1) if line.lstrip().startswith("hint::cy:"))
     lines[number - 1] = ""
     path.write_text("".join(lines), encoding="utf-8")
     english_line = number - 1  # the English hint is on the line before its Welsh
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "questionnaires", "check", "--translations"],
-        capture_output=True,
-        text=True,
-        env={"APP_ENV": "development", "QUESTIONNAIRE_DIR": str(directory), "PATH": "/usr/bin:/bin"},
-        cwd=Path(__file__).resolve().parent.parent,
-        check=False,
-    )
-    assert run.returncode == 1, run.stderr
-    assert f"{PATHWAYS}.yaml:{english_line}:" in run.stdout
-    assert "no Welsh (cy) translation; English is shown" in run.stdout
-    plain = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "questionnaires", "check"],
-        capture_output=True,
-        text=True,
-        env={"APP_ENV": "development", "QUESTIONNAIRE_DIR": str(directory), "PATH": "/usr/bin:/bin"},
-        cwd=Path(__file__).resolve().parent.parent,
-        check=False,
-    )
-    assert plain.returncode == 0, "a missing translation falls back to English, so it is not an error"
+    app.config["QUESTIONNAIRE_DIR"] = str(directory)
+    try:
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["questionnaires", "check", "--translations"])
+        assert result.exit_code == 1, result.output
+        [line] = [line for line in result.stdout.splitlines() if "translation" in line]
+        assert line.startswith(f"{path}:{english_line}: ") or f"{PATHWAYS}.yaml:{english_line}: " in line
+        assert line.endswith("no Welsh (cy) translation; English is shown")
+        plain = runner.invoke(args=["questionnaires", "check"])
+        assert plain.exit_code == 0, "a missing translation falls back to English, so it is not an error"
+    finally:
+        app.config["QUESTIONNAIRE_DIR"] = str(DIRECTORY)
 
 
 def test_the_app_falls_back_to_english_for_a_missing_translation(tmp_path):
-    import shutil
-
-    from questionnaires.loader import DIRECTORY
-
     directory = tmp_path / "questionnaires"
     shutil.copytree(DIRECTORY, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     path = directory / f"{PATHWAYS}.yaml"
