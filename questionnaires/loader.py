@@ -867,7 +867,7 @@ class _PageReader:
             values.update(_read_date_bounds(checker, entry, where))
         # The wording of apart options lives on the options themselves.
         for texts in translations.values():
-            for flag in ("dont_know", "not_applicable", "none_option"):
+            for flag in APART_FLAGS:
                 texts.pop(flag, None)
 
         question = Question(

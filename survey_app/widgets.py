@@ -42,8 +42,16 @@ def _render(template_name: str, params_json: str) -> Markup:
     return Markup(template.render(params=json.loads(params_json)))  # noqa: S704 - autoescaped output
 
 
+def _localised(params: dict) -> dict:
+    """Words the GOV.UK components would otherwise show in English."""
+    if params.get("errorMessage"):
+        params["errorMessage"] = {"text": str(params["errorMessage"]["text"]), "visuallyHiddenText": _("Error")}
+    return params
+
+
 class _Rendered:
     def render(self, params):
+        params = _localised(params)
         if params.pop("personal", False):
             return Markup(render_template(self.template, params=params))  # noqa: S704 - autoescaped output
         return _render(self.template, json.dumps(params, sort_keys=True))
@@ -122,7 +130,12 @@ class QuestionCheckboxes(_OptionsMixin, GovCheckboxesInput):
     pass
 
 
-class QuestionTextInput(GovTextInput):
+class _Localised:
+    def render(self, params):
+        return super().render(_localised(params))
+
+
+class QuestionTextInput(_Localised, GovTextInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
@@ -131,7 +144,7 @@ class QuestionTextInput(GovTextInput):
         return params
 
 
-class QuestionNumberInput(GovTextInput):
+class QuestionNumberInput(_Localised, GovTextInput):
     """A text input for numbers, as GOV.UK advises (not type="number")."""
 
     def map_gov_params(self, field, **kwargs):
@@ -146,17 +159,28 @@ class QuestionNumberInput(GovTextInput):
         return params
 
 
-class QuestionCharacterCount(GovCharacterCount):
+class QuestionCharacterCount(_Localised, GovCharacterCount):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["label"] = _label(field)
         params["hint"] = _hint(field)
         params["maxlength"] = field.question.max_length
         params["rows"] = 6
+        # GOV.UK Frontend counts in the browser with Intl plural rules, whose
+        # categories differ by language (Welsh has six): each gets a wording.
+        remaining = {"one": _("You have %{count} character remaining")}
+        too_many = {"one": _("You have %{count} character too many")}
+        for category in ("zero", "two", "few", "many", "other"):
+            remaining[category] = _("You have %{count} characters remaining")
+            too_many[category] = _("You have %{count} characters too many")
+        params["textareaDescriptionText"] = _("You can enter up to %{count} characters")
+        params["charactersUnderLimitText"] = remaining
+        params["charactersOverLimitText"] = too_many
+        params["charactersAtLimitText"] = _("You have 0 characters remaining")
         return params
 
 
-class QuestionDateInput(GovDateInput):
+class QuestionDateInput(_Localised, GovDateInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         params["fieldset"] = {"legend": _legend(field)}

@@ -485,3 +485,19 @@ def test_the_app_falls_back_to_english_for_a_missing_translation(tmp_path):
     )
     questionnaire = app.extensions["questionnaire_library"].get(PATHWAYS)
     assert questionnaire.localised("cy").title == questionnaire.title
+
+
+def test_the_welsh_interface_catalogue_is_complete_and_keeps_every_placeholder():
+    from babel.messages.pofile import read_po
+
+    catalogue = Path(__file__).resolve().parent.parent / "survey_app/translations/cy/LC_MESSAGES/messages.po"
+    with catalogue.open("rb") as po:
+        messages = [message for message in read_po(po, locale="cy") if message.id]
+    placeholders = re.compile(r"%\(\w+\)[sd]|%\{count\}")
+    for message in messages:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings) and not message.fuzzy, f"untranslated: {ids[0]!r}"
+        wanted = set(placeholders.findall(ids[-1])) - {"%(num)s", "%(num)d"}
+        for string in strings:
+            assert wanted <= set(placeholders.findall(string)), f"{ids[0]!r} loses a placeholder: {string!r}"
