@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from questionnaires import Questionnaire, load_directory  # noqa: E402
-from survey_app.config import DEFAULTS  # noqa: E402
 from questionnaires.examples import example_form_values  # noqa: E402
+from survey_app.config import DEFAULTS  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GUNICORN_CONFIG = ROOT / "gunicorn.conf.py"
