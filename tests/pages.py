@@ -57,9 +57,13 @@ class Page:
     def text(self) -> str:
         return self.soup.get_text(" ", strip=True)
 
-    def form(self, index: int = -1) -> dict[str, list[str]]:
-        """What the browser would send from a form as it stands (hidden, text, checked)."""
-        form = self.soup.find_all("form")[index]
+    def form(self, index: int | None = None) -> dict[str, list[str]]:
+        """What the browser would send from a form as it stands (hidden, text, checked).
+
+        By default the page's own form: the last one that posts back to the page.
+        """
+        forms = self.soup.find_all("form")
+        form = forms[index] if index is not None else [f for f in forms if not f.get("action")][-1]
         data: dict[str, list[str]] = {}
         for element in form.find_all(["input", "textarea"]):
             name = element.get("name")

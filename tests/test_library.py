@@ -501,3 +501,18 @@ def test_the_welsh_interface_catalogue_is_complete_and_keeps_every_placeholder()
         wanted = set(placeholders.findall(ids[-1])) - {"%(num)s", "%(num)d"}
         for string in strings:
             assert wanted <= set(placeholders.findall(string)), f"{ids[0]!r} loses a placeholder: {string!r}"
+
+
+def test_check_answers_can_be_saved_for_later_too(app, browser):
+    questionnaire = library()[PATHWAYS]
+    check = complete(browser, questionnaire, slug(PATHWAYS))
+    page = browser.get(check)
+    forms = page.soup.find_all("form")
+    saving = next(form for form in forms if form.get("action", "").endswith("/save-for-later"))
+    response = browser.client.post(saving["action"], data={"csrf_token": saving.find("input")["value"]})
+    assert path_of(response.headers["Location"]) == f"/surveys/{slug(PATHWAYS)}/saved"
+    saved = browser.get(f"/surveys/{slug(PATHWAYS)}/saved")
+    link = urlsplit(saved.soup.select_one("#return-link")["href"])
+    elsewhere = Browser(app.test_client())
+    elsewhere.get_redirect(f"{link.path}?{link.query}")
+    assert elsewhere.get(check).h1 == page.h1, "the other device carries on at check answers"

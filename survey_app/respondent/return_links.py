@@ -7,6 +7,8 @@ email and is never stored or logged.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -45,6 +47,18 @@ def return_link(slug: str, token: str) -> str:
     path = url_for("respondent.resume", slug=slug, code=token)
     base = current_app.config["PUBLIC_URL"].rstrip("/") or request.url_root.rstrip("/")
     return base + path
+
+
+@bp.post("/surveys/<slug>/save-for-later")
+def save_for_later(slug: str):
+    """"Save and come back later" from a page with nothing to save but the draft (check answers)."""
+    run, _questionnaire = _run_for_answering(slug)
+    progress = journey.load_progress(run, _session_entry(DRAFTS, run))
+    if progress.submission_key is None:
+        return redirect(url_for(".start", slug=run.slug), code=303)
+    progress = journey.keep_for(progress, timedelta(days=current_app.config["RETURN_LINK_DAYS"]))
+    _set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
+    return redirect(url_for(".saved", slug=run.slug), code=303)
 
 
 @bp.route("/surveys/<slug>/saved", methods=["GET", "POST"])

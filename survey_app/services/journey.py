@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -208,6 +208,15 @@ def _write(run, token, progress, answers, completed, language, keep_for) -> tupl
         )
     db.session.rollback()
     return token, None
+
+
+def keep_for(progress: Progress, period: timedelta) -> Progress:
+    """Keep a draft at least ``period`` from now (the life of a return link)."""
+    expires_at = max(utcnow() + period, progress.expires_at or utcnow())
+    begin_write()
+    db.session.execute(DRAFTS.update().where(DRAFTS.c.id == progress.draft_id).values(expires_at=expires_at))
+    db.session.commit()
+    return replace(progress, expires_at=expires_at)
 
 
 def create_return_link(progress: Progress) -> str:

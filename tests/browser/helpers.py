@@ -13,26 +13,52 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from questionnaires import Question, Questionnaire
+from questionnaires import Question, Questionnaire, load_directory
 from questionnaires.examples import example_form_values
-from questionnaires.schema import CHOICE_TYPES
+from questionnaires.schema import CHOICE_TYPES, ENGLISH
+from survey_app.config import DEFAULTS
 from survey_app.extensions import db
 from survey_app.models import Response
-from survey_app.services import runs
-from survey_app.services.questionnaires import questionnaire_for
 
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 REFERENCE = re.compile(r"^[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}$")
 CHECK_ANSWERS = "check-answers"
-# The demo runs that survey_db opens.
+# The demo runs that survey_db opens: one of each shipped questionnaire, its key with hyphens.
 PATHWAYS = "send-pathways-information"
 EHC = "ehc-plan-feedback"
+MY_PLAN = "my-plan-my-review"  # easy read, for young people
+
+# The shipped questionnaires, as the test app publishes them.
+LIBRARY = load_directory(localities=[name.strip() for name in DEFAULTS["LOCALITIES"].split(",") if name.strip()])
+if LIBRARY.problems:
+    raise RuntimeError("The shipped questionnaires have problems:\n" + "\n".join(map(str, LIBRARY.problems)))
 
 
-def questionnaire_of(slug: str) -> Questionnaire:
-    """The questionnaire a run asks (needs the app context that ``survey_db`` gives)."""
-    return questionnaire_for(runs.run_by_slug(slug))
+def questionnaire_of(slug: str, language: str = ENGLISH) -> Questionnaire:
+    """The questionnaire a demo run asks, in ``language`` where it is translated."""
+    return LIBRARY.questionnaires[slug.replace("-", "_")].localised(language)
+
+
+def heading_of(slug: str, page_key: str, language: str = ENGLISH) -> str:
+    """A question page's heading: a group's title, or its one question's label."""
+    page = questionnaire_of(slug, language).page(page_key)
+    assert page is not None, f"{slug} has no page {page_key}"
+    return page.title if page.is_group else page.questions[0].label
+
+
+def page_after(slug: str, page_key: str) -> str:
+    """The key of the page defined after ``page_key``."""
+    keys = [page.key for page in questionnaire_of(slug).pages]
+    return keys[keys.index(page_key) + 1]
+
+
+def first_page(slug: str) -> str:
+    return questionnaire_of(slug).pages[0].key
+
+
+def question_path(slug: str, page_key: str) -> str:
+    return f"/surveys/{slug}/questions/{page_key}"
 
 
 def page_key(page: Page) -> str:
@@ -63,13 +89,19 @@ def submit(page: Page, button: str = "Continue") -> None:
 def answer_until(page: Page, slug: str, stop: str, answers: dict[str, list[str]] | None = None) -> None:
     """From the first question, answer each page until the page ``stop`` (a page key or "check-answers")."""
     questionnaire = questionnaire_of(slug)
-    page.goto(f"/surveys/{slug}/questions/{questionnaire.pages[0].key}")
+    page.goto(question_path(slug, questionnaire.pages[0].key))
     for _ in questionnaire.pages:
         if page_key(page) == stop:
             return
         answer_questions(page, questionnaire.page(page_key(page)).questions, answers or {})
         submit(page)
     assert page_key(page) == stop, f"the journey reached {page.url}, not {stop}"
+
+
+def expect_question(page: Page, slug: str, page_key: str, language: str = ENGLISH) -> None:
+    """The page is the question page ``page_key``, with its heading from the definition."""
+    expect(page).to_have_url(re.compile(re.escape(question_path(slug, page_key)) + r"(\?|$)"))
+    expect(page.locator("h1")).to_contain_text(heading_of(slug, page_key, language))
 
 
 def send_answers(page: Page, slug: str, answers: dict[str, list[str]] | None = None) -> str:

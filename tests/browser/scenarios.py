@@ -7,12 +7,30 @@ broken set-up is not mistaken for a page that passes.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import CHECK_ANSWERS, EHC, PATHWAYS, answer_until, send_answers, submit
+from .helpers import (
+    CHECK_ANSWERS,
+    EHC,
+    MY_PLAN,
+    PATHWAYS,
+    answer_until,
+    expect_question,
+    first_page,
+    question_path,
+    questionnaire_of,
+    send_answers,
+    submit,
+)
+
+# A faces question in the young people's easy-read survey.
+FACES = "asked_what_i_think"
+# The first page of the equality monitoring section.
+EQUALITY = "about_you"
 
 
 def home(page, make_run):
@@ -30,6 +48,12 @@ def start_ehc(page, make_run):
     expect(page.get_by_role("button", name="Start now")).to_be_visible()
 
 
+def start_easy_read(page, make_run):
+    page.goto(f"/surveys/{MY_PLAN}")
+    expect(page.locator(".app-easy-read h1")).to_have_text(questionnaire_of(MY_PLAN).title)
+    expect(page.get_by_role("button", name="Start now")).to_be_visible()
+
+
 def radios(page, make_run):
     answer_until(page, PATHWAYS, "used_local_offer")
     expect(page.locator("input[type=radio]")).to_have_count(3)
@@ -39,6 +63,45 @@ def radios_with_error(page, make_run):
     answer_until(page, PATHWAYS, "used_local_offer")
     submit(page)
     expect(page.locator(".govuk-error-summary")).to_contain_text("Select yes if you have looked")
+
+
+def faces(page, make_run):
+    answer_until(page, MY_PLAN, FACES)
+    expect(page.locator(".govuk-radios.app-radios--images img")).to_have_count(3)
+
+
+def faces_with_error(page, make_run):
+    answer_until(page, MY_PLAN, FACES)
+    submit(page)
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        questionnaire_of(MY_PLAN).question(FACES).required_message
+    )
+    expect(page.locator(".govuk-radios.app-radios--images img")).to_have_count(3)
+
+
+def welsh_question(page, make_run):
+    key = first_page(PATHWAYS)
+    page.goto(f"/change-language?to=cy&next={question_path(PATHWAYS, key)}")
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    expect_question(page, PATHWAYS, key, "cy")
+
+
+def equality_monitoring(page, make_run):
+    answer_until(page, PATHWAYS, EQUALITY)
+    expect(page.get_by_role("button", name="Skip these questions")).to_be_visible()
+
+
+def saved(page, make_run):
+    answer_until(page, PATHWAYS, "used_local_offer")
+    page.get_by_label("Yes").check()
+    submit(page, "Save and come back later")
+    expect(page).to_have_url(re.compile(rf"/surveys/{PATHWAYS}/saved$"))
+    expect(page.locator("#return-link")).to_contain_text(f"/surveys/{PATHWAYS}/resume?code=")
+
+
+def link_not_working(page, make_run):
+    page.goto(f"/surveys/{PATHWAYS}/resume?code=bad")
+    expect(page.locator("h1")).to_have_text("This link does not work")
 
 
 def checkboxes_with_exclusive_option(page, make_run):
@@ -130,8 +193,13 @@ SCENARIOS = [
     home,
     start_pathways,
     start_ehc,
+    start_easy_read,
     radios,
     radios_with_error,
+    faces,
+    faces_with_error,
+    welsh_question,
+    equality_monitoring,
     checkboxes_with_exclusive_option,
     number_with_error,
     date_with_error,
@@ -140,6 +208,8 @@ SCENARIOS = [
     grouped_page,
     check_answers,
     confirmation,
+    saved,
+    link_not_working,
     closed,
     not_open_yet,
     not_found,

@@ -12,12 +12,23 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import PATHWAYS, REFERENCE, stored_answers
+from .helpers import (
+    MY_PLAN,
+    PATHWAYS,
+    REFERENCE,
+    expect_question,
+    first_page,
+    page_after,
+    question_path,
+    questionnaire_of,
+    stored_answers,
+)
+from .scenarios import FACES
 
 pytestmark = pytest.mark.browser
 
 # Enough presses to pass the header, back link and every Change link on check answers.
-TAB_LIMIT = 40
+TAB_LIMIT = 60
 
 
 def focused(page: Page) -> str:
@@ -58,33 +69,46 @@ def test_answer_a_survey_with_the_keyboard_alone(app, page):
     tab_to(page, "a.govuk-button--start")
     press_and_load(page, "Enter")
 
-    expect(page.locator("h1")).to_contain_text("Have you looked at the Local Offer website")
-    tab_to(page, "input[name=used_local_offer]")
+    expect_question(page, PATHWAYS, "aware_local_offer")
+    tab_to(page, "input[name=aware_local_offer]")
     page.keyboard.press("Space")
-    expect(page.locator("input[name=used_local_offer][value=yes]")).to_be_checked()
+    expect(page.locator("input[name=aware_local_offer][value=yes]")).to_be_checked()
     send_form(page, "Space")
 
     # Shown because of the answer "yes".
-    expect(page.locator("h1")).to_contain_text("Did you find what you were looking for?")
+    expect_question(page, PATHWAYS, "used_local_offer")
+    tab_to(page, "input[name=used_local_offer]")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=used_local_offer][value=yes]")).to_be_checked()
+    send_form(page, "Enter")
+
+    # Shown because of the answer "yes".
+    expect_question(page, PATHWAYS, "found_what_needed")
     tab_to(page, "input[name=found_what_needed]")
     page.keyboard.press("ArrowDown")
     expect(page.locator("input[name=found_what_needed][value=some]")).to_be_checked()
     send_form(page, "Enter")
 
     # Shown because of the answer "some".
-    expect(page.locator("h1")).to_contain_text("What were you looking for?")
+    expect_question(page, PATHWAYS, "looking_for")
     tab_to(page, "input#looking_for")
     page.keyboard.type("Short breaks")
     send_form(page, "Enter")
 
-    expect(page.locator("h1")).to_contain_text("Overall, how good is the information")
+    expect_question(page, PATHWAYS, "local_offer_confidence")
+    tab_to(page, "input[name=local_offer_confidence]")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("input[name=local_offer_confidence][value=agree]")).to_be_checked()
+    send_form(page, "Enter")
+
+    expect_question(page, PATHWAYS, "pathways_information")
     tab_to(page, "input[name=pathways_information]")
     page.keyboard.press("ArrowDown")
     expect(page.locator("input[name=pathways_information][value=good]")).to_be_checked()
     send_form(page, "Enter")
 
     # Three radio groups: Tab leaves one group for the next.
-    expect(page.locator("h1")).to_have_text("How good is the information about these topics?")
+    expect_question(page, PATHWAYS, "information_topics")
     tab_to(page, "input[name=info_sen_support]")
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
@@ -105,17 +129,35 @@ def test_answer_a_survey_with_the_keyboard_alone(app, page):
     expect(page.locator("input[name=info_assessment][value=neither]")).to_be_checked()
     send_form(page, "Enter")
 
-    expect(page.locator("h1")).to_contain_text("Do you know where to get free, independent advice")
+    expect_question(page, PATHWAYS, "understand_support_arranged")
+    tab_to(page, "input[name=understand_support_arranged]")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=understand_support_arranged][value=strongly_agree]")).to_be_checked()
+    send_form(page, "Enter")
+
+    expect_question(page, PATHWAYS, "knows_sendiass")
     tab_to(page, "input[name=knows_sendiass]")
     page.keyboard.press("ArrowRight")
     expect(page.locator("input[name=knows_sendiass][value=no]")).to_be_checked()
     send_form(page, "Space")
 
-    expect(page.locator("h1")).to_contain_text("How could we make information about SEND support better?")
+    # Optional questions: Continue without answering them.
+    expect_question(page, PATHWAYS, "about_your_child")
+    send_form(page, "Enter")
+
+    expect_question(page, PATHWAYS, "worked_well")
+    send_form(page, "Enter")
+
+    expect_question(page, PATHWAYS, "could_be_better")
     tab_to(page, "textarea#could_be_better")
     page.keyboard.type("Put the forms in one place.")
     expect(page.locator(".govuk-character-count__status")).to_have_text("You have 1,173 characters remaining")
     send_form(page, "Enter")
+
+    # Equality monitoring is optional: its own button leaves it out.
+    expect_question(page, PATHWAYS, "about_you")
+    tab_to(page, "form button[name=action][value=skip_section]")
+    press_and_load(page, "Enter")
 
     expect(page.locator("h1")).to_have_text("Check your answers before sending them")
     tab_to(page, "form button")
@@ -126,20 +168,24 @@ def test_answer_a_survey_with_the_keyboard_alone(app, page):
     reference = page.locator(".govuk-panel__body strong").inner_text()
     assert REFERENCE.match(reference), f"unexpected reference number {reference!r}"
     assert stored_answers(app, reference, PATHWAYS) == {
+        "aware_local_offer": ["yes"],
         "used_local_offer": ["yes"],
         "found_what_needed": ["some"],
         "looking_for": ["Short breaks"],
+        "local_offer_confidence": ["agree"],
         "pathways_information": ["good"],
         "info_sen_support": ["very_good"],
         "info_assessment": ["neither"],
         "info_adulthood": ["not_applicable"],
+        "understand_support_arranged": ["strongly_agree"],
         "knows_sendiass": ["no"],
         "could_be_better": ["Put the forms in one place."],
     }
 
 
 def test_error_summary_takes_the_focus_and_leads_to_the_question(page):
-    page.goto(f"/surveys/{PATHWAYS}/questions/used_local_offer")
+    key = first_page(PATHWAYS)
+    page.goto(question_path(PATHWAYS, key))
     send_form(page, "Enter")
 
     # GOV.UK Frontend focuses the summary, so a screen reader reads it first.
@@ -149,7 +195,8 @@ def test_error_summary_takes_the_focus_and_leads_to_the_question(page):
     assert "none" not in outline and not outline.startswith("0px"), f"the focused summary has no outline: {outline}"
 
     page.keyboard.press("Tab")
-    link = summary.get_by_role("link", name="Select yes if you have looked at the Local Offer website")
+    message = questionnaire_of(PATHWAYS).question(key).required_message
+    link = summary.get_by_role("link", name=message)
     expect(link).to_be_focused()
     target = page.locator(link.get_attribute("href"))
     page.keyboard.press("Enter")
@@ -159,4 +206,42 @@ def test_error_summary_takes_the_focus_and_leads_to_the_question(page):
     page.keyboard.press("Space")
     expect(target).to_be_checked()
     send_form(page, "Enter")
-    expect(page.locator("h1")).to_contain_text("Did you find what you were looking for?")
+    expect_question(page, PATHWAYS, page_after(PATHWAYS, key))
+
+
+def test_a_young_person_chooses_a_face_with_the_keyboard(app, page):
+    page.goto(f"/surveys/{MY_PLAN}")
+    tab_to(page, "a.govuk-button--start")
+    press_and_load(page, "Enter")
+
+    expect_question(page, MY_PLAN, "completed_with_support")
+    tab_to(page, "input[name=completed_with_support]")
+    page.keyboard.press("Space")
+    expect(page.locator("input[name=completed_with_support][value=alone]")).to_be_checked()
+    send_form(page, "Enter")
+
+    expect_question(page, MY_PLAN, FACES)
+    faces = page.locator(f".govuk-radios.app-radios--images input[name={FACES}]")
+    # The faces are choices like any radios: Tab reaches the group, arrows move within it.
+    tab_to(page, f"input[name={FACES}]")
+    expect(faces.first).to_be_focused()
+    page.keyboard.press("Space")
+    expect(page.locator(f"input[name={FACES}][value=happy]")).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    ok = page.locator(f"input[name={FACES}][value=ok]")
+    expect(ok).to_be_focused()
+    expect(ok).to_be_checked()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowUp")
+    expect(ok).to_be_checked()
+    # GOV.UK's yellow focus ring round the focused face's circle.
+    ring = ok.evaluate("input => getComputedStyle(input.labels[0], '::before').boxShadow")
+    assert ring != "none", "the focused face shows no focus ring"
+    send_form(page, "Enter")
+
+    expect_question(page, MY_PLAN, page_after(MY_PLAN, FACES))
+    # The answer was kept: the Back link leads to the face chosen.
+    tab_to(page, "a.govuk-back-link")
+    press_and_load(page, "Enter")
+    expect_question(page, MY_PLAN, FACES)
+    expect(ok).to_be_checked()

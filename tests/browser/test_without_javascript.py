@@ -7,14 +7,18 @@ from playwright.sync_api import expect
 
 from .helpers import (
     EHC,
+    MY_PLAN,
     PATHWAYS,
     answer_questions,
     answer_until,
+    expect_question,
+    page_after,
     questionnaire_of,
     send_answers,
     stored_answers,
     submit,
 )
+from .scenarios import FACES
 
 pytestmark = pytest.mark.browser
 
@@ -50,4 +54,36 @@ def test_a_grouped_page_keeps_its_answers_when_one_is_missing(page):
 
     answer_questions(page, topics[2:], {"info_adulthood": ["very_good"]})
     submit(page)
-    expect(page.locator("h1")).to_contain_text("Do you know where to get free, independent advice")
+    expect_question(page, PATHWAYS, page_after(PATHWAYS, "information_topics"))
+
+
+def test_an_easy_read_page_is_complete_without_javascript(page):
+    answer_until(page, MY_PLAN, FACES)
+    # Read aloud needs a script, so without one it is not offered.
+    expect(page.locator('[data-module="app-read-aloud"]')).to_be_hidden()
+    expect(page.get_by_role("button", name="Read aloud")).to_have_count(0)
+
+    faces = page.locator(".govuk-radios.app-radios--images")
+    options = questionnaire_of(MY_PLAN).question(FACES).scale_options
+    for option in options:
+        choice = faces.locator(".govuk-radios__item", has=page.locator(f"input[value={option.value}]"))
+        image = choice.get_by_alt_text(option.image_alt, exact=True)
+        expect(image).to_be_visible()
+        assert image.evaluate("image => image.complete && image.naturalWidth > 0"), f"{option.image} did not load"
+        expect(choice.locator("label")).to_contain_text(option.label)
+
+    # A face is chosen by its picture or by its word.
+    first, last = options[0], options[-1]
+    faces.get_by_alt_text(last.image_alt, exact=True).click()
+    expect(page.locator(f"input[name={FACES}][value={last.value}]")).to_be_checked()
+    faces.get_by_text(first.label, exact=True).click()
+    chosen = page.locator(f"input[name={FACES}][value={first.value}]")
+    expect(chosen).to_be_checked()
+    expect(page.locator(f"input[name={FACES}]:checked")).to_have_count(1)
+    submit(page)
+
+    expect_question(page, MY_PLAN, page_after(MY_PLAN, FACES))
+    with page.expect_navigation():
+        page.get_by_role("link", name="Back").click()
+    expect_question(page, MY_PLAN, FACES)
+    expect(chosen).to_be_checked()
