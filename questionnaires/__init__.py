@@ -1,6 +1,7 @@
 """Questionnaire definitions as data: YAML files, their schema and their loader."""
 
-from .loader import Library, Problem, QuestionnaireError, load_directory, load_files
+from .checking import Problem, QuestionnaireError
+from .loader import Library, load_directory, load_files
 from .schema import Answers, AnswerValue, Audience, Option, Page, Question, Questionnaire, QuestionType
 
 __all__ = [

@@ -16,7 +16,8 @@ from sqlalchemy import select, text, update
 
 from questionnaires import Audience, QuestionType, load_directory
 from questionnaires.examples import example_form_values
-from questionnaires.loader import COMPLETED_WITH_SUPPORT, DIRECTORY
+from questionnaires.loader import DIRECTORY
+from questionnaires.questions import COMPLETED_WITH_SUPPORT
 from questionnaires.schema import Section
 from survey_app import create_app
 from survey_app.config import DEFAULTS

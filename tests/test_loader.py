@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 
 from questionnaires import QuestionType, load_directory, load_files
-from questionnaires.loader import (
-    DIRECTORY,
-    SCALES_FILE,
-    Library,
-    load_file,
-    load_scales,
-    load_shared,
-    questionnaire_files,
-)
+from questionnaires.checking import SCALES_FILE
+from questionnaires.loader import DIRECTORY, Library, load_file, questionnaire_files
 from questionnaires.schema import DONT_KNOW, NONE_OF_THESE, Questionnaire
+from questionnaires.shared import load_scales, load_shared
 from survey_app.config import DEFAULTS
 
 VALID = """\

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from questionnaires import QuestionType, load_directory, load_files
-from questionnaires.loader import load_file, load_shared, missing_translations
+from questionnaires.loader import load_file
 from questionnaires.schema import DONT_KNOW, NOT_APPLICABLE, Questionnaire, Section
+from questionnaires.shared import load_shared
+from questionnaires.translations import missing_translations
 
 LOCALITIES = ("North", "South", "East", "West")
 
