@@ -51,7 +51,7 @@ def return_link(slug: str, token: str) -> str:
 
 @bp.post("/surveys/<slug>/save-for-later")
 def save_for_later(slug: str):
-    """"Save and come back later" from a page with nothing to save but the draft (check answers)."""
+    """ "Save and come back later" from a page with nothing to save but the draft (check answers)."""
     run, _questionnaire = _run_for_answering(slug)
     progress = journey.load_progress(run, _session_entry(DRAFTS, run))
     if progress.submission_key is None:
