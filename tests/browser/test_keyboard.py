@@ -160,8 +160,8 @@ def test_answer_a_survey_with_the_keyboard_alone(app, page):
     press_and_load(page, "Enter")
 
     expect(page.locator("h1")).to_have_text("Check your answers before sending them")
-    tab_to(page, "form button")
-    expect(page.locator("form button")).to_have_text("Send answers")
+    tab_to(page, "form button.govuk-button")
+    expect(page.locator("form button.govuk-button")).to_have_text("Send answers")
     press_and_load(page, "Enter")
 
     expect(page.locator("h1")).to_have_text("Answers sent")
