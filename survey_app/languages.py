@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, refresh
+from flask_babel import Babel, force_locale, gettext, refresh
 
 from questionnaires.schema import ENGLISH, LANGUAGES, RIGHT_TO_LEFT
 
@@ -78,6 +78,12 @@ def switcher() -> list[dict]:
         {"code": code, "name": LANGUAGES[code][0], "current": code == current(), "dir": direction(code)}
         for code in available
     ]
+
+
+def offer(language: str) -> str:
+    """An offer to answer in ``language``, written in that language so its readers recognise it."""
+    with force_locale(language if language in INTERFACE_LANGUAGES else ENGLISH):
+        return gettext("%(language)s: read and answer this survey", language=LANGUAGES[language][0])
 
 
 def direction(language: str) -> str:

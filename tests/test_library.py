@@ -156,7 +156,7 @@ def test_the_start_page_offers_each_language_of_the_questionnaire(browser):
     assert switcher.select_one("[aria-current]").get_text(strip=True) == "English"
     link = switcher.find("a", hreflang="cy")
     assert link.get_text(strip=True) == "Cymraeg" and link["lang"] == "cy"
-    assert page.link("Read and answer this survey in Cymraeg")
+    assert page.link("Cymraeg: darllen ac ateb yr arolwg hwn"), "the offer is written in Welsh"
 
 
 def test_switching_language_part_way_keeps_every_answer_including_the_page_being_typed(browser):

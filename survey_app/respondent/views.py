@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
 
 from questionnaires import Page, routing
-from questionnaires.schema import LANGUAGES, Section
+from questionnaires.schema import Section
 
 from .. import languages
 from ..forms import page_form
@@ -80,7 +80,9 @@ def start(slug: str):
         submitted_reference=_session_entry(SUBMITTED, run),
         resumed=request.args.get("resumed") == "1" and progress.submission_key is not None,
         other_languages=[
-            LANGUAGES[code] + (code,) for code in questionnaire.languages if code != questionnaire.language
+            (code, languages.offer(code), languages.direction(code))
+            for code in questionnaire.languages
+            if code != questionnaire.language
         ],
     )
 
