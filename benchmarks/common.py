@@ -531,6 +531,23 @@ def print_verdicts(title: str, results: dict[str, bool], notes: list[str] = ()) 
     return 0 if all(results.values()) else 1
 
 
+def conclude(title: str, results: dict[str, bool], took: float, notes: list[str] = ()) -> int:
+    """End a benchmark's report: its checks, then how long it took; returns the exit status."""
+    print()
+    status = print_verdicts(title, results, notes)
+    print()
+    print(f"Took {took:.0f} s in all.")
+    return status
+
+
+def run(main) -> None:
+    """Run a benchmark's ``main`` as a script; Ctrl+C stops it with a word, not a traceback."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("Interrupted: the servers and clients are stopped.")
+
+
 def print_failures(tally: Tally) -> None:
     for reason, count in tally.failures.most_common(5):
         print(f"    {count:>6} x {reason}")

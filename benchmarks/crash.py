@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -39,11 +38,12 @@ from common import (
     Plan,
     Server,
     app_environment,
+    conclude,
     gunicorn_settings,
     machine,
     prepare_database,
     print_failures,
-    print_verdicts,
+    run,
     shipped_surveys,
     stop_on_sigterm,
 )
@@ -134,15 +134,8 @@ def main() -> int:
         "their confirmation page not read)"
     )
     print(f"  lost                     {len(lost)}{': ' + ', '.join(lost) if lost else ''}")
-    print()
-    status = print_verdicts("Checks", checks)
-    print()
-    print(f"Took {took:.0f} s in all.")
-    return status
+    return conclude("Checks", checks, took)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit("Interrupted: the servers and clients are stopped.")
+    run(main)

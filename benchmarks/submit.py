@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -55,12 +54,13 @@ from common import (
     Survey,
     Tally,
     app_environment,
+    conclude,
     gunicorn_settings,
     machine,
     prepare_database,
     print_failures,
-    print_verdicts,
     rate,
+    run,
     shipped_surveys,
     stop_on_sigterm,
 )
@@ -185,15 +185,8 @@ def main() -> int:
         f"no response lost: {len(acknowledged)} acknowledged, {len(acknowledged) - len(lost)} of them stored; "
         f"{len(stored)} stored in this run, {journeys.tally.unread} of them sent as the run stopped": not lost,
     }
-    print()
-    status = print_verdicts("Goals", goals, [f"lost references: {', '.join(lost)}"] if lost else [])
-    print()
-    print(f"Took {took:.0f} s in all.")
-    return status
+    return conclude("Goals", goals, took, [f"lost references: {', '.join(lost)}"] if lost else [])
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        sys.exit("Interrupted: the servers and clients are stopped.")
+    run(main)

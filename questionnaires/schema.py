@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 # An answer as the journey holds it: one code, several codes, or text.
@@ -185,9 +186,9 @@ class Question:
         question = _translated(self, language)
         return replace(question, options=tuple(option.localised(language) for option in self.options))
 
-    @property
+    @cached_property
     def pipes(self) -> bool:
-        """Whether the label or hint shows an earlier answer."""
+        """Whether the label or hint shows an earlier answer (asked on every page, so worked out once)."""
         return any(PIPE_PATTERN.search(text or "") for text in (self.label, self.hint))
 
     def is_shown(self, answers: Answers) -> bool:

@@ -211,10 +211,14 @@ def _bound(value) -> date | None:
     return date.today() if value == "today" else date.fromisoformat(value)
 
 
+def _label_text(question: Question, label: str) -> str:
+    return label if question.required else _("%(label)s (optional)", label=label)
+
+
 def _field(question: Question, is_page_heading: bool) -> Field:
     # Built once per page of a questionnaire in one language, in a request in
     # that language, so the interface text is translated here once.
-    label = question.label if question.required else _("%(label)s (optional)", label=question.label)
+    label = _label_text(question, question.label)
     kind, field_class, extra = _kind(question)
     message = question.required_message or str(DEFAULT_REQUIRED[kind])
     if not is_page_heading and not question.required_message:
@@ -316,7 +320,6 @@ def page_form(page: Page, answers: Answers, questionnaire, formdata=None) -> Pag
         # rendered for them and never cached.
         field.personal = question.pipes
         if question.pipes:
-            label = piped(question.label, questionnaire, answers)
-            field.label.text = label if question.required else _("%(label)s (optional)", label=label)
+            field.label.text = _label_text(question, piped(question.label, questionnaire, answers))
             field.description = piped(question.hint, questionnaire, answers) if question.hint else ""
     return form

@@ -38,7 +38,10 @@ def choose(language: str) -> None:
 
 def current() -> str:
     """The language of this page."""
-    return g.get("language") or (chosen() if chosen() in INTERFACE_LANGUAGES else ENGLISH)
+    if "language" in g:
+        return g.language
+    language = chosen()
+    return language if language in INTERFACE_LANGUAGES else ENGLISH
 
 
 def use_for_page(available: tuple[str, ...]) -> str:

@@ -118,15 +118,20 @@ def line_of(text: str, fragment: str, occurrence: int = 1) -> int:
     return found[occurrence - 1]
 
 
-def assert_problem(problems, line: int, field: str, *fragments: str) -> None:
+def assert_problem(problems, line: int, field: str, *fragments: str, file: str = "sample.yaml") -> None:
     for problem in problems:
-        if problem.line == line and problem.field == field and all(f in problem.message for f in fragments):
+        if (
+            problem.file.endswith(file)
+            and problem.line == line
+            and problem.field == field
+            and all(f in problem.message for f in fragments)
+        ):
             text = str(problem)
             where = f"{field}: " if field else ""
             assert text.startswith(f"{problem.file}:{line}: {where}"), text
             return
     raise AssertionError(
-        f"no problem at line {line} for {field} with {fragments}; got:\n" + "\n".join(map(str, problems))
+        f"no problem in {file} at line {line} for {field} with {fragments}; got:\n" + "\n".join(map(str, problems))
     )
 
 

@@ -9,7 +9,6 @@ refusal is checked for its file, line and field.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ from questionnaires.loader import load_file
 from questionnaires.schema import DONT_KNOW, NOT_APPLICABLE, Questionnaire, Section
 from questionnaires.shared import load_shared
 from questionnaires.translations import missing_translations
+
+from .test_loader import assert_problem, line_of, write
 
 LOCALITIES = ("North", "South", "East", "West")
 
@@ -218,12 +219,6 @@ questions:
 # --- helpers ------------------------------------------------------------------
 
 
-def write(tmp_path: Path, text: str, name: str = "sample.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
 def make_directory(
     tmp_path: Path, scales: str = SCALES, context: str = CONTEXT, equality: str | None = EQUALITY
 ) -> Path:
@@ -237,33 +232,10 @@ def make_directory(
     return directory
 
 
-def line_of(text: str, fragment: str, occurrence: int = 1) -> int:
-    """The 1-based line of the nth line containing ``fragment``."""
-    found = [number for number, line in enumerate(textwrap.dedent(text).splitlines(), 1) if fragment in line]
-    return found[occurrence - 1]
-
-
 def edit(text: str, old: str, new: str) -> str:
     """``text`` with the one occurrence of ``old`` replaced, so a test cannot silently edit nothing."""
     assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
     return text.replace(old, new)
-
-
-def assert_problem(problems, line: int, field: str, *fragments: str, file: str = "sample.yaml") -> None:
-    for problem in problems:
-        if (
-            problem.file.endswith(file)
-            and problem.line == line
-            and problem.field == field
-            and all(f in problem.message for f in fragments)
-        ):
-            text = str(problem)
-            where = f"{field}: " if field else ""
-            assert text.startswith(f"{problem.file}:{line}: {where}"), text
-            return
-    raise AssertionError(
-        f"no problem in {file} at line {line} for {field} with {fragments}; got:\n" + "\n".join(map(str, problems))
-    )
 
 
 def load(tmp_path: Path, text: str, localities=LOCALITIES, **shared_files) -> tuple[Questionnaire | None, list]:

@@ -7,8 +7,6 @@ email and is never stored or logged.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
@@ -21,7 +19,7 @@ from .. import mail
 from ..formatting import long_date
 from ..services import journey
 from . import bp
-from .views import DRAFTS, RETURN_LINKS, _run_for_answering, _session_entry, _set_session_entry
+from .views import DRAFTS, RETURN_LINKS, run_for_answering, session_entry, set_session_entry
 
 
 class _EmailAddress:
@@ -52,20 +50,19 @@ def return_link(slug: str, token: str) -> str:
 @bp.post("/surveys/<slug>/save-for-later")
 def save_for_later(slug: str):
     """ "Save and come back later" from a page with nothing to save but the draft (check answers)."""
-    run, _questionnaire = _run_for_answering(slug)
-    progress = journey.load_progress(run, _session_entry(DRAFTS, run))
+    run, _questionnaire = run_for_answering(slug)
+    progress = journey.load_progress(run, session_entry(DRAFTS, run))
     if progress.submission_key is None:
         return redirect(url_for(".start", slug=run.slug), code=303)
-    progress = journey.keep_for(progress, timedelta(days=current_app.config["RETURN_LINK_DAYS"]))
-    _set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
+    set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
     return redirect(url_for(".saved", slug=run.slug), code=303)
 
 
 @bp.route("/surveys/<slug>/saved", methods=["GET", "POST"])
 def saved(slug: str):
-    run, questionnaire = _run_for_answering(slug)
-    token = _session_entry(RETURN_LINKS, run)
-    progress = journey.load_progress(run, _session_entry(DRAFTS, run))
+    run, questionnaire = run_for_answering(slug)
+    token = session_entry(RETURN_LINKS, run)
+    progress = journey.load_progress(run, session_entry(DRAFTS, run))
     if token is None or progress.submission_key is None:
         return redirect(url_for(".start", slug=run.slug))
     link = return_link(run.slug, token)
@@ -111,11 +108,11 @@ def _email(title: str, link: str, expires_at) -> tuple[str, str]:
 
 @bp.get("/surveys/<slug>/resume")
 def resume(slug: str):
-    run, questionnaire = _run_for_answering(slug)
+    run, questionnaire = run_for_answering(slug)
     token = journey.resume(run, request.args.get("code", ""))
     if token is None:
         page = render_template("respondent/link_not_working.html", run=run, questionnaire=questionnaire)
         return page, 404
-    _set_session_entry(DRAFTS, run, token)
-    _set_session_entry(RETURN_LINKS, run, None)
+    set_session_entry(DRAFTS, run, token)
+    set_session_entry(RETURN_LINKS, run, None)
     return redirect(url_for(".start", slug=run.slug, resumed="1"), code=303)

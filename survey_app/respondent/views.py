@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import abort, current_app, make_response, redirect, render_template, request, session, url_for
+from flask import abort, make_response, redirect, render_template, request, session, url_for
 
 from questionnaires import Page, routing
 from questionnaires.schema import Section
@@ -22,11 +20,11 @@ SUBMITTED = "submitted"
 RETURN_LINKS = "return_links"
 
 
-def _session_entry(name: str, run: runs.Run) -> str | None:
+def session_entry(name: str, run: runs.Run) -> str | None:
     return session.get(name, {}).get(str(run.id))
 
 
-def _set_session_entry(name: str, run: runs.Run, value: str | None) -> None:
+def set_session_entry(name: str, run: runs.Run, value: str | None) -> None:
     if session.get(name, {}).get(str(run.id)) == value:
         return  # unchanged: the cookie need not be sent again
     entries = dict(session.get(name, {}))
@@ -38,12 +36,12 @@ def _set_session_entry(name: str, run: runs.Run, value: str | None) -> None:
     session.permanent = True
 
 
-def _run_for_answering(slug: str):
+def run_for_answering(slug: str):
     """The run and its questionnaire, or the page explaining why it cannot be answered."""
     run = runs.run_by_slug(slug)
     if run is None:
         abort(404)
-    state = journey.run_state(run, has_draft=_session_entry(DRAFTS, run) is not None)
+    state = journey.run_state(run, has_draft=session_entry(DRAFTS, run) is not None)
     if state == "not_open_yet":
         abort(make_response(render_template("respondent/not_open.html", run=run), 404))
     if state == "closed":
@@ -67,8 +65,8 @@ def index():
 
 @bp.get("/surveys/<slug>")
 def start(slug: str):
-    run, questionnaire = _run_for_answering(slug)
-    progress = journey.load_progress(run, _session_entry(DRAFTS, run))
+    run, questionnaire = run_for_answering(slug)
+    progress = journey.load_progress(run, session_entry(DRAFTS, run))
     resume = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
     return render_template(
         "respondent/start.html",
@@ -77,7 +75,7 @@ def start(slug: str):
         first_page=questionnaire.pages[0],
         resume_page=resume if progress.submission_key else None,
         has_progress=progress.submission_key is not None,
-        submitted_reference=_session_entry(SUBMITTED, run),
+        submitted_reference=session_entry(SUBMITTED, run),
         resumed=request.args.get("resumed") == "1" and progress.submission_key is not None,
         other_languages=[
             (code, languages.offer(code), languages.direction(code))
@@ -89,11 +87,11 @@ def start(slug: str):
 
 @bp.route("/surveys/<slug>/questions/<page_key>", methods=["GET", "POST"])
 def question(slug: str, page_key: str):
-    run, questionnaire = _run_for_answering(slug)
+    run, questionnaire = run_for_answering(slug)
     page = questionnaire.page(page_key)
     if page is None:
         abort(404)
-    token = _session_entry(DRAFTS, run)
+    token = session_entry(DRAFTS, run)
     progress = journey.load_progress(run, token)
     answers = progress.answers
 
@@ -113,24 +111,23 @@ def question(slug: str, page_key: str):
         action = request.form.get("action")
         if leaving_for or action == "save_for_later":
             # Keep what was given on this page, valid or not yet finished.
-            keep_for = timedelta(days=current_app.config["RETURN_LINK_DAYS"]) if not leaving_for else None
             token, progress = journey.save_page(
-                run, questionnaire, token, progress, page, form.answers_kept(answers), complete=False, keep_for=keep_for
+                run, questionnaire, token, progress, page, form.answers_kept(answers), complete=False
             )
-            _set_session_entry(DRAFTS, run, token)
+            set_session_entry(DRAFTS, run, token)
             if leaving_for:
                 languages.choose(leaving_for)
                 return redirect(_page_url(run, page, change=_change_mode()), code=303)
-            _set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
+            set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
             return redirect(url_for(".saved", slug=run.slug), code=303)
         if action == "skip_section" and page.section is Section.EQUALITY:
             token, progress = journey.skip_section(run, questionnaire, token, progress, Section.EQUALITY)
-            _set_session_entry(DRAFTS, run, token)
+            set_session_entry(DRAFTS, run, token)
             following = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
             return redirect(_page_url(run, following) if following else url_for(".check_answers", slug=run.slug))
         if valid:
             token, progress = journey.save_page(run, questionnaire, token, progress, page, form.answers())
-            _set_session_entry(DRAFTS, run, token)
+            set_session_entry(DRAFTS, run, token)
             return redirect(_after_page(run, questionnaire, page, progress))
 
     previous = routing.previous_page(questionnaire, answers, page.key)
@@ -167,37 +164,39 @@ def _after_page(run, questionnaire, page, progress) -> str:
 
 @bp.route("/surveys/<slug>/check-answers", methods=["GET", "POST"])
 def check_answers(slug: str):
-    run, questionnaire = _run_for_answering(slug)
-    token = _session_entry(DRAFTS, run)
+    run, questionnaire = run_for_answering(slug)
+    token = session_entry(DRAFTS, run)
     if request.method == "POST":
         try:
             reference = journey.submit(run, questionnaire, token, request.form.get("submission_key", ""))
         except journey.Unfinished as unfinished:
             return redirect(_page_url(run, unfinished.page))
         except journey.NothingToSubmit:
-            if _session_entry(SUBMITTED, run):
+            if session_entry(SUBMITTED, run):
                 return redirect(url_for(".confirmation", slug=run.slug), code=303)
             return redirect(url_for(".start", slug=run.slug), code=303)
-        _set_session_entry(SUBMITTED, run, reference)
-        _set_session_entry(DRAFTS, run, None)
+        set_session_entry(SUBMITTED, run, reference)
+        set_session_entry(DRAFTS, run, None)
         return redirect(url_for(".confirmation", slug=run.slug), code=303)
 
     progress = journey.load_progress(run, token)
     if progress.submission_key is None:
-        if _session_entry(SUBMITTED, run):
+        if session_entry(SUBMITTED, run):
             return redirect(url_for(".confirmation", slug=run.slug))
         return redirect(url_for(".start", slug=run.slug))
     unfinished = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
     if unfinished is not None:
         return redirect(_page_url(run, unfinished))
+    pages = routing.visible_pages(questionnaire, progress.answers)
     return render_template(
         "respondent/check_answers.html",
         run=run,
         questionnaire=questionnaire,
-        pages=routing.visible_pages(questionnaire, progress.answers),
+        pages=[page for page in pages if page.section is not Section.EQUALITY],
+        equality_pages=[page for page in pages if page.section is Section.EQUALITY],
+        last_page=pages[-1],
         answers=progress.answers,
         submission_key=progress.submission_key,
-        section=Section,
     )
 
 
@@ -206,7 +205,7 @@ def confirmation(slug: str):
     run = runs.run_by_slug(slug)
     if run is None:
         abort(404)
-    reference = _session_entry(SUBMITTED, run)
+    reference = session_entry(SUBMITTED, run)
     if reference is None:
         return redirect(url_for(".start", slug=run.slug))
     language = languages.use_for_page(questionnaire_for(run).languages)

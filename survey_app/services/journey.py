@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -126,33 +126,23 @@ def save_page(
     page: Page,
     page_answers: Answers,
     complete: bool = True,
-    keep_for: timedelta | None = None,
 ) -> tuple[str, Progress]:
     """Store one page's answers onto the progress read before; returns the draft token.
 
     ``complete=False`` keeps what was given without counting the page as
     answered (the person is switching language or saving to come back later).
-    ``keep_for`` keeps the draft at least that long (a return link's life).
-
-    The write lock is held only to write: the draft was read without it, and
-    the update applies only if the draft's revision is still the one read.
-    If another tab saved in between, its answers are read again and this
-    page's answers are put on top of them.
     """
     page_keys = {question.key for question in page.questions}
-    language = questionnaire.language
-    for _attempt in range(5):
+
+    def change(progress: Progress) -> tuple[Answers, list[str]]:
         answers = {key: value for key, value in progress.answers.items() if key not in page_keys}
         answers.update(page_answers)
         completed = list(progress.completed_pages)
         if complete:
             completed = [key for key in completed if key != page.key] + [page.key]
-        answers, completed = routing.prune(questionnaire, answers, completed)
-        token, saved = _write(run, token, progress, answers, completed, language, keep_for)
-        if saved is not None:
-            return token, saved
-        progress = load_progress(run, token)
-    raise RuntimeError("The answers kept changing while being saved.")
+        return routing.prune(questionnaire, answers, completed)
+
+    return _save(run, token, progress, questionnaire.language, change)
 
 
 def skip_section(
@@ -163,71 +153,75 @@ def skip_section(
     if any(question.required for page in pages for question in page.questions):
         raise ValueError(f"The {section} section has required questions and cannot be skipped.")
     keys = {question.key for page in pages for question in page.questions}
-    for _attempt in range(5):
+    page_keys = [page.key for page in pages]
+
+    def change(progress: Progress) -> tuple[Answers, list[str]]:
         answers = {key: value for key, value in progress.answers.items() if key not in keys}
-        completed = [key for key in progress.completed_pages if key not in {page.key for page in pages}]
-        completed += [page.key for page in pages]
-        token, saved = _write(run, token, progress, answers, completed, questionnaire.language, None)
-        if saved is not None:
-            return token, saved
+        return answers, [key for key in progress.completed_pages if key not in page_keys] + page_keys
+
+    return _save(run, token, progress, questionnaire.language, change)
+
+
+def _save(run: Run, token: str | None, progress: Progress, language: str, change) -> tuple[str, Progress]:
+    """Apply ``change`` to the draft and write it, only if nobody saved it since it was read.
+
+    The write lock is held only to write: the draft was read without it, and
+    the update applies only if the draft's revision is still the one read.
+    If another tab saved in between, the draft is read again and the change
+    applied on top of what that tab saved.
+    """
+    for _attempt in range(5):
+        answers, completed = change(progress)
+        now = utcnow()
+        expires_at = now + timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"])
+        if progress.expires_at is not None:
+            # A return link keeps working for the days it promised.
+            expires_at = max(expires_at, progress.expires_at)
+        values = {
+            "answers": answers,
+            "completed_pages": completed,
+            "updated_at": now,
+            "expires_at": expires_at,
+            "revision": progress.revision + 1,
+            "language": language,
+        }
+        begin_write()
+        if progress.draft_id is None:
+            token, draft_id, submission_key = _new_draft(run, values, now)
+            db.session.commit()
+            return token, Progress(
+                answers, completed, submission_key, draft_id, values["revision"], expires_at, language
+            )
+        updated = db.session.execute(
+            DRAFTS.update()
+            .where(DRAFTS.c.id == progress.draft_id, DRAFTS.c.revision == progress.revision, DRAFTS.c.expires_at > now)
+            .values(**values)
+        )
+        if updated.rowcount == 1:
+            db.session.commit()
+            return token, Progress(
+                answers, completed, progress.submission_key, progress.draft_id, values["revision"], expires_at, language
+            )
+        db.session.rollback()
         progress = load_progress(run, token)
     raise RuntimeError("The answers kept changing while being saved.")
-
-
-def _write(run, token, progress, answers, completed, language, keep_for) -> tuple[str | None, Progress | None]:
-    """Write the draft if nobody saved it since it was read; returns None as progress if somebody did."""
-    now = utcnow()
-    expires_at = now + timedelta(hours=current_app.config["DRAFT_LIFETIME_HOURS"])
-    if keep_for is not None:
-        expires_at = max(expires_at, now + keep_for)
-    if progress.expires_at is not None:
-        # A return link keeps working for the days it promised.
-        expires_at = max(expires_at, progress.expires_at)
-    values = {
-        "answers": answers,
-        "completed_pages": completed,
-        "updated_at": now,
-        "expires_at": expires_at,
-        "revision": progress.revision + 1,
-        "language": language,
-    }
-    begin_write()
-    if progress.draft_id is None:
-        token, draft_id, submission_key = _new_draft(run, values, now)
-        db.session.commit()
-        return token, Progress(answers, completed, submission_key, draft_id, values["revision"], expires_at, language)
-    updated = db.session.execute(
-        DRAFTS.update()
-        .where(DRAFTS.c.id == progress.draft_id, DRAFTS.c.revision == progress.revision, DRAFTS.c.expires_at > now)
-        .values(**values)
-    )
-    if updated.rowcount == 1:
-        db.session.commit()
-        return token, Progress(
-            answers, completed, progress.submission_key, progress.draft_id, values["revision"], expires_at, language
-        )
-    db.session.rollback()
-    return token, None
-
-
-def keep_for(progress: Progress, period: timedelta) -> Progress:
-    """Keep a draft at least ``period`` from now (the life of a return link)."""
-    expires_at = max(utcnow() + period, progress.expires_at or utcnow())
-    begin_write()
-    db.session.execute(DRAFTS.update().where(DRAFTS.c.id == progress.draft_id).values(expires_at=expires_at))
-    db.session.commit()
-    return replace(progress, expires_at=expires_at)
 
 
 def create_return_link(progress: Progress) -> str:
     """A new return-link token for a saved draft; any earlier link stops working.
 
-    Only its hash is stored. The draft was saved with ``keep_for`` the link's
-    lifetime just before, so it lasts as long as the link says.
+    Only its hash is stored, and the draft is kept for the days the link
+    promises (``RETURN_LINK_DAYS``).
     """
     token = secrets.token_urlsafe(32)
+    lifetime = timedelta(days=current_app.config["RETURN_LINK_DAYS"])
+    expires_at = max(utcnow() + lifetime, progress.expires_at or utcnow())
     begin_write()
-    db.session.execute(DRAFTS.update().where(DRAFTS.c.id == progress.draft_id).values(return_token_hash=_hash(token)))
+    db.session.execute(
+        DRAFTS.update()
+        .where(DRAFTS.c.id == progress.draft_id)
+        .values(return_token_hash=_hash(token), expires_at=expires_at)
+    )
     db.session.commit()
     return token
 
