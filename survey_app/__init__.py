@@ -10,6 +10,7 @@ from flask import Flask, render_template
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from markupsafe import Markup
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from questionnaires import load_directory
 
@@ -28,6 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        proxies = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     app.jinja_loader = ChoiceLoader(
         [
@@ -66,10 +70,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             fragments[key] = Markup(render_template(name))  # noqa: S704 - autoescaped template output
         return fragments[key]
 
-    from . import respondent, site
+    from . import auth, officer, respondent, site
 
+    auth.sessions.login_manager.init_app(app)
     app.register_blueprint(respondent.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(officer.bp)
     cli.init_app(app)
 
     # Validate every questionnaire file at start-up. A broken file is refused

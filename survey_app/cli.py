@@ -13,9 +13,9 @@ from questionnaires import load_directory, load_files
 from questionnaires.loader import questionnaire_files
 
 from .config import localities
-from .models import PublishedVersionChanged
+from .models import PublishedVersionChanged, Role
+from .services import accounts, runs
 from .services import questionnaires as questionnaire_service
-from .services import runs
 
 questionnaires_cli = AppGroup("questionnaires", help="Check and publish questionnaire definitions.")
 
@@ -81,6 +81,49 @@ def demo(days: int) -> None:
         click.echo("Every questionnaire already has a survey open.")
 
 
+users_cli = AppGroup("users", help="Manage who can sign in to the officer area.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([role.value for role in Role]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input, for scripts.")
+def users_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create an account. The password is asked for (and never echoed) unless --password-stdin is given."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, password, role)
+    except accounts.AccountError as refused:
+        click.echo(f"Not created: {refused}.", err=True)
+        sys.exit(1)
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List every account with its role and whether it can sign in."""
+    for user in accounts.users():
+        state = "active" if user.active else "disabled"
+        signed_in = user.last_signed_in_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_signed_in_at else "never"
+        click.echo(f"{user.email}\t{user.role}\t{state}\tlast signed in {signed_in}")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Stop an account signing in, and end its sessions everywhere."""
+    user = accounts.user_by_email(email)
+    if user is None:
+        click.echo(f"There is no user with the email address {email}.", err=True)
+        sys.exit(1)
+    accounts.set_active(user, False)
+    click.echo(f"Disabled {user.email}; every session of theirs has ended.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(questionnaires_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(users_cli)

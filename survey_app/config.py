@@ -64,6 +64,32 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": "",
     "MAIL_FROM": "",  # defaults to CONTACT_EMAIL
     "MAIL_TIMEOUT_SECONDS": 10,
+    # The officer area
+    # A session ends after this many minutes without a request, and after
+    # this many hours in all.
+    "OFFICER_IDLE_MINUTES": 30,
+    "OFFICER_SESSION_HOURS": 10,
+    # Failed sign-ins allowed within the window, per account and per network address.
+    "SIGN_IN_WINDOW_MINUTES": 15,
+    "SIGN_IN_ACCOUNT_LIMIT": 5,
+    "SIGN_IN_ADDRESS_LIMIT": 20,
+    # How many proxies in front of the app set X-Forwarded-For and
+    # X-Forwarded-Proto (0 when the app is reached directly). Sign-in
+    # throttling counts by the address they report.
+    "PROXY_COUNT": 0,
+    # Words and phrases that suggest a risk of harm in a young person's
+    # comment, comma-separated; such comments are shown first for follow-up.
+    "RISK_WORDS": (
+        "hurt myself, hurting myself, hurt me, hurts me, hit me, hits me, kill myself, suicide, suicidal, "
+        "self-harm, self harm, cut myself, cutting myself, want to die, end my life, abuse, abused, "
+        "not safe, unsafe, scared to go home, afraid, bullied, bully, touched me, run away, nobody cares"
+    ),
+    # Who a young person can talk to if they are worried, shown on their confirmation page.
+    "YOUNG_PERSON_SUPPORT_TEXT": (
+        "If you are worried about anything, talk to an adult you trust, like a teacher, your key worker "
+        "or someone in your family. You can call Childline free on 0800 1111, any time, or talk to them "
+        "online at childline.org.uk. If you are in danger now, call 999."
+    ),
     "SECRET_KEY": "",
 }
 
@@ -134,6 +160,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not development,
         HSTS=not development,
+        REMEMBER_COOKIE_SECURE=not development,
+        REMEMBER_COOKIE_HTTPONLY=True,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     return settings

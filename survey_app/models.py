@@ -7,8 +7,10 @@ shown in UK time by the templates.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
+from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +59,121 @@ def _refuse_edit_in_place(mapper, connection, target: QuestionnaireVersion) -> N
             )
 
 
+class Role(StrEnum):
+    """What a signed-in person may do. Each role can do everything the ones below it can."""
+
+    VIEWER = "viewer"  # dashboards and published aggregates only
+    OFFICER = "officer"  # survey runs, responses, comments, exports, measures
+    ADMIN = "admin"  # users, settings, the audit log, erasure and everything else
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= Role(needed).rank
+
+
+class User(UserMixin, db.Model):
+    """Someone who signs in to the officer area. Respondents never have accounts."""
+
+    __tablename__ = "officer_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored in lower case
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the id kept in the session cookie: raising it ends every
+    # session of this user on every device and every worker at once.
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def can(self, needed: Role) -> bool:
+        return Role(self.role).allows(needed)
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, counted to slow down password guessing.
+
+    Kept in the database so that every worker process sees the same counts.
+    Neither the email address nor the network address is stored: only keyed
+    hashes of them, which are enough to count by.
+    """
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (Index("ix_sign_in_failure_key_at", "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AuditEvent(db.Model):
+    """Who did what, and when. Written by the app, never changed by it.
+
+    ``details`` holds identifiers and counts, never answers or passwords.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    # The email as it was at the time: an account's address can change.
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AuditLogIsReadOnly(Exception):
+    """The audit log cannot be edited or deleted from the app."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_change(mapper, connection, target: AuditEvent) -> None:
+    raise AuditLogIsReadOnly("Audit log entries cannot be changed or deleted.")
+
+
+class Wave(db.Model):
+    """A round of surveys reported together, like "Baseline November 2021" or "Wave 2 autumn 2022"."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    is_baseline: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    runs: Mapped[list[SurveyRun]] = relationship(back_populates="wave")
+
+
+class Access(StrEnum):
+    """Who can answer a run."""
+
+    OPEN = "open"  # anyone with the run's link; answers are anonymous
+    # One link per invited person. Which links were used is kept apart from
+    # what was answered, so answers cannot be traced to a family.
+    ANONYMOUS_INVITATIONS = "anonymous_invitations"
+    # One link per invited person, and each response carries the invitation's
+    # reference, to follow up on a specific plan.
+    IDENTIFIED_INVITATIONS = "identified_invitations"
+
+    @property
+    def by_invitation(self) -> bool:
+        return self is not Access.OPEN
+
+
 class SurveyRun(db.Model):
     """A questionnaire version open to respondents between two times."""
 
@@ -69,8 +186,45 @@ class SurveyRun(db.Model):
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who is asked, in the officer's words ("Parent carers of children with an EHC plan").
+    audience_description: Mapped[str] = mapped_column(String(200), default="")
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id"), index=True)
+    access: Mapped[Access] = mapped_column(String(30), default=Access.OPEN)
+    # How many people could answer, for the response rate of an open run.
+    expected_eligible: Mapped[int | None]
+    paused_at: Mapped[datetime | None]
+    # When an officer closed it before its closing time (closes_at is then moved to this time).
+    closed_early_at: Mapped[datetime | None]
+    # Individual responses are deleted this many months after they were sent.
+    retention_months: Mapped[int] = mapped_column(default=24)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship(back_populates="runs")
+    wave: Mapped[Wave | None] = relationship(back_populates="runs")
+
+
+class Invitation(db.Model):
+    """A personal link to one invitation-only run: one response per link.
+
+    Only the SHA-256 of the link's 256-bit token is stored. In an anonymous
+    run ``used`` is a bare flag, with no time and no link to the response,
+    so the order or time of use cannot be matched to answers.
+    """
+
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("run_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The case management system's reference for the family or plan.
+    reference: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used: Mapped[bool] = mapped_column(default=False)
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    last_reminded_at: Mapped[datetime | None]
 
 
 class Draft(db.Model):
@@ -96,6 +250,8 @@ class Draft(db.Model):
     revision: Mapped[int] = mapped_column(default=0)
     # "Save and come back later": the SHA-256 of the token in the return link.
     return_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The invitation this draft answers, for an invitation-only run.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
@@ -114,6 +270,11 @@ class Response(db.Model):
     audience: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(8))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Identified runs only: the invitation answered, and the plan's reference
+    # (the invitation's, or one the respondent gave), which puts the family's,
+    # the young person's and the setting's views of one plan side by side.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id", ondelete="SET NULL"))
+    plan_reference: Mapped[str | None] = mapped_column(String(100), index=True)
 
     run: Mapped[SurveyRun] = relationship()
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -177,3 +338,70 @@ class EqualityAnswer(db.Model):
     )
     question_key: Mapped[str] = mapped_column(String(63), primary_key=True)
     value: Mapped[str] = mapped_column(String(63), primary_key=True)
+
+
+class CommentTag(db.Model):
+    """A theme an officer gave a free-text answer ("communication", "waiting times")."""
+
+    __tablename__ = "comment_tag"
+    __table_args__ = (UniqueConstraint("answer_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(50), index=True)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    added_by: Mapped[User | None] = relationship()
+
+
+class FollowUp(db.Model):
+    """A free-text answer that needs following up, such as a safeguarding concern."""
+
+    __tablename__ = "follow_up"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), unique=True)
+    flagged_by_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    resolved_at: Mapped[datetime | None]
+
+    flagged_by: Mapped[User | None] = relationship(foreign_keys=[flagged_by_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+
+class Redaction(db.Model):
+    """That a free-text answer was redacted, by whom and when. The original text is not kept anywhere."""
+
+    __tablename__ = "redaction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    redacted_by_id: Mapped[int | None] = mapped_column(ForeignKey("officer_user.id"))
+    redacted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    redacted_by: Mapped[User | None] = relationship()
+
+
+class RetainedCount(db.Model):
+    """Counts kept when responses are deleted at the end of their retention period.
+
+    One row per run, month of submission, question, answer and group: the
+    group is "" for everyone, or a context question and its answer (such as
+    ``school_phase`` = ``secondary``), so that measures and their breakdowns
+    can still be worked out once the individual responses are gone. The
+    question key ``""`` with value ``""`` counts the responses themselves.
+    """
+
+    __tablename__ = "retained_count"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    value: Mapped[str] = mapped_column(String(63), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(63), primary_key=True, default="")
+    group_value: Mapped[str] = mapped_column(String(63), primary_key=True, default="")
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    count: Mapped[int]

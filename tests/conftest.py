@@ -18,21 +18,32 @@ from sqlalchemy import text
 from survey_app import create_app
 from survey_app.database import begin_write
 from survey_app.extensions import db
-from survey_app.models import utcnow
+from survey_app.models import Role, utcnow
+from survey_app.services import accounts, runs
 from survey_app.services import questionnaires as questionnaire_service
-from survey_app.services import runs
 
 from .pages import Browser
 
 TABLES = (
+    "comment_tag",
+    "follow_up",
+    "redaction",
+    "retained_count",
     "equality_answer",
     "equality_monitoring",
     "answer",
     "response",
     "draft",
+    "invitation",
     "survey_run",
+    "wave",
+    "audit_event",
+    "sign_in_failure",
+    "officer_user",
     "questionnaire_version",
 )
+# Every test account has this password.
+PASSWORD = "violet tractor harbour 42"
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -99,3 +110,30 @@ def make_run(survey_db):
         return runs.open_run(version, slug, version.title, now + opens_in, now + closes_in)
 
     return _make_run
+
+
+@pytest.fixture
+def users(survey_db) -> dict[str, object]:
+    """One account of each role, by role name: admin@, officer@ and viewer@example.gov.uk."""
+    return {role.value: accounts.create_user(f"{role.value}@example.gov.uk", PASSWORD, role) for role in Role}
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    """Sign in through the sign-in page, as a person would; returns the response."""
+    page = Browser(client).get("/sign-in")
+    return client.post(
+        "/sign-in", data={**{k: v[0] for k, v in page.form().items()}, "email": email, "password": password}
+    )
+
+
+@pytest.fixture
+def signed_in(app, users):
+    """A Browser signed in with the given role: ``signed_in("officer")``."""
+
+    def _signed_in(role: str) -> Browser:
+        client = app.test_client()
+        response = sign_in(client, f"{role}@example.gov.uk")
+        assert response.status_code == 303, "signing in failed"
+        return Browser(client)
+
+    return _signed_in

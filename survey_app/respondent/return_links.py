@@ -16,6 +16,7 @@ from wtforms import StringField
 from wtforms.validators import StopValidation, ValidationError
 
 from .. import mail
+from ..access import public
 from ..formatting import long_date
 from ..services import journey
 from . import bp
@@ -48,6 +49,7 @@ def return_link(slug: str, token: str) -> str:
 
 
 @bp.post("/surveys/<slug>/save-for-later")
+@public
 def save_for_later(slug: str):
     """ "Save and come back later" from a page with nothing to save but the draft (check answers)."""
     run, _questionnaire = run_for_answering(slug)
@@ -59,6 +61,7 @@ def save_for_later(slug: str):
 
 
 @bp.route("/surveys/<slug>/saved", methods=["GET", "POST"])
+@public
 def saved(slug: str):
     run, questionnaire = run_for_answering(slug)
     token = session_entry(RETURN_LINKS, run)
@@ -107,6 +110,7 @@ def _email(title: str, link: str, expires_at) -> tuple[str, str]:
 
 
 @bp.get("/surveys/<slug>/resume")
+@public
 def resume(slug: str):
     run, questionnaire = run_for_answering(slug)
     token = journey.resume(run, request.args.get("code", ""))

@@ -8,6 +8,7 @@ from questionnaires import Page, routing
 from questionnaires.schema import Section
 
 from .. import languages
+from ..access import public
 from ..forms import page_form
 from ..services import journey, runs
 from ..services.questionnaires import questionnaire_for
@@ -59,11 +60,13 @@ def _page_url(run: runs.Run, page: Page, change: bool = False) -> str:
 
 
 @bp.get("/")
+@public
 def index():
     return render_template("respondent/index.html", runs=runs.open_runs())
 
 
 @bp.get("/surveys/<slug>")
+@public
 def start(slug: str):
     run, questionnaire = run_for_answering(slug)
     progress = journey.load_progress(run, session_entry(DRAFTS, run))
@@ -86,6 +89,7 @@ def start(slug: str):
 
 
 @bp.route("/surveys/<slug>/questions/<page_key>", methods=["GET", "POST"])
+@public
 def question(slug: str, page_key: str):
     run, questionnaire = run_for_answering(slug)
     page = questionnaire.page(page_key)
@@ -163,6 +167,7 @@ def _after_page(run, questionnaire, page, progress) -> str:
 
 
 @bp.route("/surveys/<slug>/check-answers", methods=["GET", "POST"])
+@public
 def check_answers(slug: str):
     run, questionnaire = run_for_answering(slug)
     token = session_entry(DRAFTS, run)
@@ -201,6 +206,7 @@ def check_answers(slug: str):
 
 
 @bp.get("/surveys/<slug>/confirmation")
+@public
 def confirmation(slug: str):
     run = runs.run_by_slug(slug)
     if run is None:

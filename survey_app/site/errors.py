@@ -8,6 +8,16 @@ from flask_wtf.csrf import CSRFError
 from . import bp
 
 
+@bp.app_errorhandler(400)
+def bad_request(error):
+    return render_template("errors/400.html"), 400
+
+
+@bp.app_errorhandler(403)
+def forbidden(error):
+    return render_template("errors/403.html"), 403
+
+
 @bp.app_errorhandler(404)
 def not_found(error):
     return render_template("errors/404.html"), 404

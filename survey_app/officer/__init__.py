@@ -1,0 +1,10 @@
+"""The officer area: survey runs, responses, comments, exports and records.
+
+Every view here declares the role it needs with ``access.requires``.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("officer", __name__, url_prefix="/officer")
+
+from . import audit_log, dashboard, users  # noqa: E402,F401  (registers the routes)
