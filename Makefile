@@ -74,6 +74,8 @@ run: install database
 	@echo "  Serving on http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
 	@echo "  The demo surveys are listed on the home page."
 	@echo ""
+	@cat instance/demo-login.txt
+	@echo ""
 	APP_ENV=development PORT=$(PORT) $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.installed-test assets compile-translations

@@ -1,4 +1,4 @@
-"""Command-line tasks: ``flask --app wsgi questionnaires check|load`` and ``demo``."""
+"""Command-line tasks: ``flask --app wsgi questionnaires check|load``, ``demo``, ``users`` and ``retention``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from questionnaires.loader import questionnaire_files
 
 from .config import localities
 from .models import PublishedVersionChanged, Role
-from .services import accounts, runs
+from .services import accounts, retention, runs
+from .services import demo as demo_data
 from .services import questionnaires as questionnaire_service
 
 questionnaires_cli = AppGroup("questionnaires", help="Check and publish questionnaire definitions.")
@@ -73,12 +74,34 @@ def load() -> None:
 @click.command("demo")
 @click.option("--days", default=90, show_default=True, help="How long the demo surveys stay open.")
 def demo(days: int) -> None:
-    """Open a demo survey run for each published questionnaire that has none open."""
+    """Open a demo survey run for each published questionnaire that has none open.
+
+    In development it also makes demo accounts (an admin, an officer and a
+    viewer) and invented responses, and writes the sign-in details to
+    instance/demo-login.txt.
+    """
     opened = runs.ensure_demo_runs(questionnaire_service.latest_versions(), days=days)
     for run in opened:
         click.echo(f"Opened demo survey '{run.title}' at /surveys/{run.slug}")
     if not opened:
         click.echo("Every questionnaire already has a survey open.")
+    if not demo_data.development_only():
+        click.echo("No demo accounts or responses outside development (APP_ENV=development).")
+        return
+    added = demo_data.add_demo_responses(demo_data.demo_run_slugs())
+    if added:
+        click.echo(f"Added {added} invented responses to the demo surveys.")
+    instance = Path(current_app.instance_path)
+    emails, password = demo_data.ensure_demo_accounts(instance)
+    login = "\n".join(
+        [
+            "  Officer area: http://127.0.0.1:5000/sign-in",
+            *(f"  Sign in as {email}" for email in emails),
+            f"  Password for each: {password}",
+        ]
+    )
+    (instance / "demo-login.txt").write_text(login + "\n")
+    click.echo(login)
 
 
 users_cli = AppGroup("users", help="Manage who can sign in to the officer area.")
@@ -123,7 +146,49 @@ def users_disable(email: str) -> None:
     click.echo(f"Disabled {user.email}; every session of theirs has ended.")
 
 
+retention_cli = AppGroup("retention", help="Delete personal data that is past its retention period.")
+
+
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Only list what would be deleted; change nothing.")
+def retention_apply(dry_run: bool) -> None:
+    """Delete the responses of every run past its retention period, keeping their counts.
+
+    A run's individual responses are kept for its retention period (24
+    months unless set otherwise) after it closes. Then their counts, by
+    month, question, answer and context group, are kept for measures and
+    breakdowns, and the responses and their answers, the run's equality
+    monitoring records and its invitations (with email addresses and link
+    tokens) are deleted, in one transaction per run, each recorded in the
+    audit log. Drafts past their expiry time and failed sign-ins over a day
+    old are deleted too.
+
+    Safe to run as often as you like: what has been deleted once is not
+    found again. Run it daily, from cron or a systemd timer.
+    """
+    report = retention.apply(dry_run=dry_run)
+    done = "would be deleted" if dry_run else "deleted"
+    for run in report.runs:
+        click.echo(
+            f"Run '{run.title}': {_plural(run.responses, 'response')} {done}, counts kept "
+            f"(also {_plural(run.equality_records, 'equality monitoring record')} "
+            f"and {_plural(run.invitations, 'invitation')})"
+        )
+    total = sum(run.responses for run in report.runs)
+    click.echo(
+        f"{'Dry run, nothing changed: ' if dry_run else ''}{_plural(len(report.runs), 'run')} past "
+        f"{'its' if len(report.runs) == 1 else 'their'} retention period, {_plural(total, 'response')} {done}; "
+        f"{_plural(report.expired_drafts, 'expired draft')} and "
+        f"{_plural(report.old_sign_in_failures, 'old failed sign-in')} {done}."
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(questionnaires_cli)
     app.cli.add_command(demo)
     app.cli.add_command(users_cli)
+    app.cli.add_command(retention_cli)

@@ -84,11 +84,10 @@ DEFAULTS: dict[str, Any] = {
         "self-harm, self harm, cut myself, cutting myself, want to die, end my life, abuse, abused, "
         "not safe, unsafe, scared to go home, afraid, bullied, bully, touched me, run away, nobody cares"
     ),
-    # Who a young person can talk to if they are worried, shown on their confirmation page.
-    "YOUNG_PERSON_SUPPORT_TEXT": (
-        "If you are worried about anything, talk to an adult you trust, like a teacher, your key worker "
-        "or someone in your family. You can call Childline free on 0800 1111, any time, or talk to them "
-        "online at childline.org.uk. If you are in danger now, call 999."
+    # Free-text tags offered to officers for comments, comma-separated; officers can add others.
+    "COMMENT_TAGS": (
+        "communication, waiting times, EHC plan quality, annual reviews, transport, health services, "
+        "social care, school placement, praise, complaint"
     ),
     "SECRET_KEY": "",
 }

@@ -53,6 +53,10 @@ def init_app(app: Flask) -> None:
         # NORMAL is durable when the process is killed (WAL mode); only a
         # power cut can lose the last commits. FULL survives that too.
         cursor.execute(f"PRAGMA synchronous={synchronous}")
+        # Deleted rows are overwritten with zeros, so a redacted comment, an
+        # erased response or one past its retention period does not linger
+        # in free pages of the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

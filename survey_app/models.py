@@ -207,9 +207,12 @@ class SurveyRun(db.Model):
 class Invitation(db.Model):
     """A personal link to one invitation-only run: one response per link.
 
-    Only the SHA-256 of the link's 256-bit token is stored. In an anonymous
-    run ``used`` is a bare flag, with no time and no link to the response,
-    so the order or time of use cannot be matched to answers.
+    The link's token is an HMAC, under the app's SECRET_KEY, of a 128-bit
+    random ``link_salt``; only the salt and the token's SHA-256 are stored.
+    So the app can give the same link again (a lost download, a reminder
+    email), while a copy of the database alone opens nothing. In an
+    anonymous run ``used`` is a bare flag, with no time and no link to the
+    response, so the order or time of use cannot be matched to answers.
     """
 
     __tablename__ = "invitation"
@@ -218,6 +221,7 @@ class Invitation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_salt: Mapped[str] = mapped_column(String(32))
     # The case management system's reference for the family or plan.
     reference: Mapped[str] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))

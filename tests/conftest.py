@@ -126,6 +126,13 @@ def sign_in(client, email: str, password: str = PASSWORD):
     )
 
 
+def sign_out(client):
+    """Press "Sign out" in the header of the officer area."""
+    page = Browser(client).get("/officer/")
+    token = page.soup.select_one("form[action='/sign-out'] input[name=csrf_token]")["value"]
+    return client.post("/sign-out", data={"csrf_token": token})
+
+
 @pytest.fixture
 def signed_in(app, users):
     """A Browser signed in with the given role: ``signed_in("officer")``."""

@@ -142,6 +142,21 @@ class Browser:
             assert response.status_code == status, f"POST {url}: {response.status_code}, expected {status}"
         return response
 
+    def press(self, url: str, action: str, data: dict | None = None, status: int | None = None):
+        """Submit the form on the page at ``url`` that posts to ``action`` (a button such as "Disable")."""
+        page = self.get(url)
+        form = page.soup.select_one(f"form[action='{action}']")
+        assert form is not None, f"no form posting to {action} on {url}"
+        values: dict[str, list[str]] = {}
+        for element in form.find_all(["input", "textarea"]):
+            if element.get("name") and element.get("type") not in ("radio", "checkbox", "submit"):
+                values.setdefault(element["name"], []).append(element.get("value", element.get_text()))
+        values.update({key: value if isinstance(value, list) else [value] for key, value in (data or {}).items()})
+        response = self.client.post(action, data=values)
+        if status is not None:
+            assert response.status_code == status, f"POST {action}: {response.status_code}, expected {status}"
+        return response
+
     def post_page(self, url: str, data: dict) -> Page:
         """Post expecting the page again (with errors)."""
         return check_page(self.post(url, data, status=200))

@@ -69,6 +69,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('link_salt', sa.String(length=32), nullable=False),
     sa.Column('reference', sa.String(length=100), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

@@ -7,4 +7,15 @@ from flask import Blueprint
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
-from . import audit_log, dashboard, users  # noqa: E402,F401  (registers the routes)
+from . import (  # noqa: E402,F401  (registers the routes)
+    audit_log,
+    comments,
+    dashboard,
+    exports,
+    invitations,
+    plans,
+    records,
+    responses,
+    runs,
+    users,
+)

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput, GovTextInput
-from wtforms import EmailField, PasswordField, RadioField, SubmitField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, SubmitField
 from wtforms.validators import InputRequired
 
 from ..access import requires
@@ -16,9 +16,9 @@ from ..services import accounts
 from . import bp
 
 ROLE_CHOICES = [
-    (Role.VIEWER.value, "Viewer: dashboards and published totals only"),
-    (Role.OFFICER.value, "Officer: survey runs, responses, comments and exports"),
-    (Role.ADMIN.value, "Admin: everything, including users and the audit log"),
+    SelectChoice(Role.VIEWER.value, "Viewer: dashboards and published totals only"),
+    SelectChoice(Role.OFFICER.value, "Officer: survey runs, responses, comments and exports"),
+    SelectChoice(Role.ADMIN.value, "Admin: everything, including users and the audit log"),
 ]
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("respondent", __name__)
 
-from . import return_links, views  # noqa: E402,F401  (registers the routes)
+from . import invitations, return_links, views  # noqa: E402,F401  (registers the routes)

@@ -10,7 +10,7 @@ from questionnaires.schema import Section
 from .. import languages
 from ..access import public
 from ..forms import page_form
-from ..services import journey, runs
+from ..services import invitations, journey, runs
 from ..services.questionnaires import questionnaire_for
 from . import bp
 
@@ -19,6 +19,8 @@ from . import bp
 DRAFTS = "drafts"
 SUBMITTED = "submitted"
 RETURN_LINKS = "return_links"
+# The hash of the invitation link's token, for invitation-only runs.
+INVITATIONS = "invitations"
 
 
 def session_entry(name: str, run: runs.Run) -> str | None:
@@ -47,8 +49,36 @@ def run_for_answering(slug: str):
         abort(make_response(render_template("respondent/not_open.html", run=run), 404))
     if state == "closed":
         abort(make_response(render_template("respondent/closed.html", run=run), 410))
+    if state == "paused":
+        # Answers in progress are kept: the draft is not touched here.
+        abort(make_response(render_template("respondent/paused.html", run=run), 503))
     language = languages.use_for_page(questionnaire_for(run).languages)
     return run, questionnaire_for(run, language)
+
+
+def invitation_for(run: runs.Run, progress: journey.Progress) -> int | None:
+    """The invitation these answers are for, in an invitation-only run; None in an open run.
+
+    The draft's own invitation comes first (a return link opened on another
+    device carries it); otherwise the one whose link this browser opened.
+    Without one, the page explaining that the survey is by invitation is
+    shown; with a used one, the page saying the answers were already sent.
+    """
+    if not run.access.by_invitation:
+        return None
+    if progress.invitation_id is not None:
+        found = invitations.pass_for_id(run.id, progress.invitation_id)
+    else:
+        found = invitations.pass_for_hash(run.id, session_entry(INVITATIONS, run))
+    if found is None:
+        abort(make_response(render_template("respondent/by_invitation.html", run=run), 403))
+    if found.used:
+        abort(make_response(already_answered_page(run), 200))
+    return found.id
+
+
+def already_answered_page(run: runs.Run) -> str:
+    return render_template("respondent/already_answered.html", run=run, reference=session_entry(SUBMITTED, run))
 
 
 def _change_mode() -> bool:
@@ -62,7 +92,7 @@ def _page_url(run: runs.Run, page: Page, change: bool = False) -> str:
 @bp.get("/")
 @public
 def index():
-    return render_template("respondent/index.html", runs=runs.open_runs())
+    return render_template("respondent/index.html", runs=runs.open_runs(listed_only=True))
 
 
 @bp.get("/surveys/<slug>")
@@ -70,6 +100,7 @@ def index():
 def start(slug: str):
     run, questionnaire = run_for_answering(slug)
     progress = journey.load_progress(run, session_entry(DRAFTS, run))
+    invitation_for(run, progress)
     resume = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
     return render_template(
         "respondent/start.html",
@@ -97,6 +128,7 @@ def question(slug: str, page_key: str):
         abort(404)
     token = session_entry(DRAFTS, run)
     progress = journey.load_progress(run, token)
+    invitation_id = invitation_for(run, progress)
     answers = progress.answers
 
     # Pages are answered in order: skipped or hidden pages send the person
@@ -116,7 +148,14 @@ def question(slug: str, page_key: str):
         if leaving_for or action == "save_for_later":
             # Keep what was given on this page, valid or not yet finished.
             token, progress = journey.save_page(
-                run, questionnaire, token, progress, page, form.answers_kept(answers), complete=False
+                run,
+                questionnaire,
+                token,
+                progress,
+                page,
+                form.answers_kept(answers),
+                complete=False,
+                invitation_id=invitation_id,
             )
             set_session_entry(DRAFTS, run, token)
             if leaving_for:
@@ -125,12 +164,16 @@ def question(slug: str, page_key: str):
             set_session_entry(RETURN_LINKS, run, journey.create_return_link(progress))
             return redirect(url_for(".saved", slug=run.slug), code=303)
         if action == "skip_section" and page.section is Section.EQUALITY:
-            token, progress = journey.skip_section(run, questionnaire, token, progress, Section.EQUALITY)
+            token, progress = journey.skip_section(
+                run, questionnaire, token, progress, Section.EQUALITY, invitation_id=invitation_id
+            )
             set_session_entry(DRAFTS, run, token)
             following = routing.first_unfinished_page(questionnaire, progress.answers, progress.completed_pages)
             return redirect(_page_url(run, following) if following else url_for(".check_answers", slug=run.slug))
         if valid:
-            token, progress = journey.save_page(run, questionnaire, token, progress, page, form.answers())
+            token, progress = journey.save_page(
+                run, questionnaire, token, progress, page, form.answers(), invitation_id=invitation_id
+            )
             set_session_entry(DRAFTS, run, token)
             return redirect(_after_page(run, questionnaire, page, progress))
 
@@ -172,8 +215,15 @@ def check_answers(slug: str):
     run, questionnaire = run_for_answering(slug)
     token = session_entry(DRAFTS, run)
     if request.method == "POST":
+        # Sending checks the draft's invitation itself, in the transaction
+        # that stores the answers; a repeated send of the same answers gets
+        # the same confirmation.
         try:
             reference = journey.submit(run, questionnaire, token, request.form.get("submission_key", ""))
+        except journey.NotInvited:
+            return render_template("respondent/by_invitation.html", run=run), 403
+        except journey.AlreadyAnswered:
+            return already_answered_page(run), 409
         except journey.Unfinished as unfinished:
             return redirect(_page_url(run, unfinished.page))
         except journey.NothingToSubmit:
@@ -185,6 +235,7 @@ def check_answers(slug: str):
         return redirect(url_for(".confirmation", slug=run.slug), code=303)
 
     progress = journey.load_progress(run, token)
+    invitation_for(run, progress)
     if progress.submission_key is None:
         if session_entry(SUBMITTED, run):
             return redirect(url_for(".confirmation", slug=run.slug))

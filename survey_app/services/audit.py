@@ -36,6 +36,7 @@ ACTIONS = {
     "run_closed": "Closed a survey run early",
     "invitations_created": "Created invitation links",
     "invitations_downloaded": "Downloaded invitation links",
+    "invitations_emailed": "Emailed invitation links",
     "reminders_sent": "Sent reminders",
     "export": "Exported responses",
     "comment_tagged": "Tagged a comment",

@@ -8,6 +8,11 @@ form posts it, and ``response.submission_key`` is UNIQUE. Whatever arrives
 twice (a double click, a retry after a dropped connection, a second tab, the
 back button) finds the response already stored and is shown the same
 confirmation.
+
+In an invitation-only run the draft records its invitation, and submitting
+marks the invitation used in the same transaction that stores the response,
+so a link sends one response however many devices it is opened on. In an
+anonymous run nothing links the response to the invitation.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Answers, Page, Questionnaire, routing
@@ -27,15 +32,35 @@ from questionnaires.schema import ENGLISH, Section
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Answer, Draft, EqualityAnswer, EqualityMonitoring, Response, utcnow
+from ..models import (
+    Access,
+    Answer,
+    Draft,
+    EqualityAnswer,
+    EqualityMonitoring,
+    Invitation,
+    Response,
+    SurveyRun,
+    utcnow,
+)
 from .runs import Run
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+# The context question whose answer puts views of one EHC plan side by side.
+PLAN_REFERENCE_QUESTION = "plan_reference"
 
 
 class NothingToSubmit(Exception):
     """No draft for this submission: it expired, or the form is from an old draft."""
+
+
+class NotInvited(Exception):
+    """An invitation-only run, and this draft answers no invitation."""
+
+
+class AlreadyAnswered(Exception):
+    """The invitation has already sent its response (from this device or another)."""
 
 
 class Unfinished(Exception):
@@ -58,10 +83,12 @@ class Progress:
     revision: int = field(default=0, repr=False)
     expires_at: datetime | None = field(default=None, repr=False)
     language: str = ENGLISH
+    # The invitation this draft answers, in an invitation-only run.
+    invitation_id: int | None = field(default=None, repr=False)
 
 
 def run_state(run: Run, has_draft: bool) -> str:
-    """ "open", "not_open_yet" or "closed".
+    """ "open", "paused", "not_open_yet" or "closed".
 
     Someone part-way through when a survey closes may finish within the
     configured grace period, so a closing time never loses their answers.
@@ -70,7 +97,7 @@ def run_state(run: Run, has_draft: bool) -> str:
     if now < run.opens_at:
         return "not_open_yet"
     if now < run.closes_at:
-        return "open"
+        return "paused" if run.paused_at is not None else "open"
     grace = timedelta(minutes=current_app.config["CLOSING_GRACE_MINUTES"])
     if has_draft and now < run.closes_at + grace:
         return "open"
@@ -93,6 +120,7 @@ _LIVE_DRAFT = select(
     DRAFTS.c.revision,
     DRAFTS.c.expires_at,
     DRAFTS.c.language,
+    DRAFTS.c.invitation_id,
 ).where(
     DRAFTS.c.token_hash == bindparam("token_hash"),
     DRAFTS.c.run_id == bindparam("run_id"),
@@ -115,6 +143,7 @@ def load_progress(run: Run, token: str | None) -> Progress:
         row.revision,
         row.expires_at,
         row.language,
+        row.invitation_id,
     )
 
 
@@ -126,11 +155,14 @@ def save_page(
     page: Page,
     page_answers: Answers,
     complete: bool = True,
+    *,
+    invitation_id: int | None = None,
 ) -> tuple[str, Progress]:
     """Store one page's answers onto the progress read before; returns the draft token.
 
     ``complete=False`` keeps what was given without counting the page as
     answered (the person is switching language or saving to come back later).
+    ``invitation_id`` is recorded on a draft this starts.
     """
     page_keys = {question.key for question in page.questions}
 
@@ -142,11 +174,17 @@ def save_page(
             completed = [key for key in completed if key != page.key] + [page.key]
         return routing.prune(questionnaire, answers, completed)
 
-    return _save(run, token, progress, questionnaire.language, change)
+    return _save(run, token, progress, questionnaire.language, change, invitation_id)
 
 
 def skip_section(
-    run: Run, questionnaire: Questionnaire, token: str | None, progress: Progress, section: Section
+    run: Run,
+    questionnaire: Questionnaire,
+    token: str | None,
+    progress: Progress,
+    section: Section,
+    *,
+    invitation_id: int | None = None,
 ) -> tuple[str, Progress]:
     """Leave out every question of an optional section (equality monitoring) in one go."""
     pages = [page for page in questionnaire.pages if page.section is section]
@@ -159,10 +197,12 @@ def skip_section(
         answers = {key: value for key, value in progress.answers.items() if key not in keys}
         return answers, [key for key in progress.completed_pages if key not in page_keys] + page_keys
 
-    return _save(run, token, progress, questionnaire.language, change)
+    return _save(run, token, progress, questionnaire.language, change, invitation_id)
 
 
-def _save(run: Run, token: str | None, progress: Progress, language: str, change) -> tuple[str, Progress]:
+def _save(
+    run: Run, token: str | None, progress: Progress, language: str, change, invitation_id: int | None = None
+) -> tuple[str, Progress]:
     """Apply ``change`` to the draft and write it, only if nobody saved it since it was read.
 
     The write lock is held only to write: the draft was read without it, and
@@ -187,10 +227,10 @@ def _save(run: Run, token: str | None, progress: Progress, language: str, change
         }
         begin_write()
         if progress.draft_id is None:
-            token, draft_id, submission_key = _new_draft(run, values, now)
+            token, draft_id, submission_key = _new_draft(run, {**values, "invitation_id": invitation_id}, now)
             db.session.commit()
             return token, Progress(
-                answers, completed, submission_key, draft_id, values["revision"], expires_at, language
+                answers, completed, submission_key, draft_id, values["revision"], expires_at, language, invitation_id
             )
         updated = db.session.execute(
             DRAFTS.update()
@@ -200,7 +240,14 @@ def _save(run: Run, token: str | None, progress: Progress, language: str, change
         if updated.rowcount == 1:
             db.session.commit()
             return token, Progress(
-                answers, completed, progress.submission_key, progress.draft_id, values["revision"], expires_at, language
+                answers,
+                completed,
+                progress.submission_key,
+                progress.draft_id,
+                values["revision"],
+                expires_at,
+                language,
+                progress.invitation_id,
             )
         db.session.rollback()
         progress = load_progress(run, token)
@@ -253,8 +300,10 @@ def resume(run: Run, return_token: str) -> str | None:
 
 def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
     """Start a draft; returns its token, id and submission key."""
-    # Drafts left to expire are removed as new ones start.
-    db.session.execute(DRAFTS.delete().where(DRAFTS.c.expires_at <= now))
+    # Drafts left to expire are removed as new ones start, except those of a
+    # paused run: its clock stops, and resuming gives them back the time.
+    paused = select(SurveyRun.id).where(SurveyRun.paused_at.is_not(None), SurveyRun.closes_at > now)
+    db.session.execute(DRAFTS.delete().where(DRAFTS.c.expires_at <= now, DRAFTS.c.run_id.not_in(paused)))
     token = secrets.token_urlsafe(32)
     submission_key = secrets.token_hex(16)
     draft_id = db.session.scalar(
@@ -272,7 +321,11 @@ def _new_draft(run: Run, values: dict, now) -> tuple[str, int, str]:
 
 
 def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission_key: str) -> str:
-    """Store the draft as a response, once, whatever number of times this is called; returns its reference."""
+    """Store the draft as a response, once, whatever number of times this is called; returns its reference.
+
+    In an invitation-only run, raises ``NotInvited`` for a draft with no
+    invitation and ``AlreadyAnswered`` when its invitation has been used.
+    """
     if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
         raise NothingToSubmit()
     for _attempt in range(3):
@@ -291,7 +344,15 @@ def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission
             raise Unfinished(unfinished)
         reference = new_reference()
         try:
-            _store_response(run, questionnaire, draft, reference)
+            plan_reference = _claim_invitation(run, draft)
+        except AlreadyAnswered:
+            # Two tabs sending the same draft at once: the other one stored it.
+            existing = db.session.scalar(select(Response.reference).filter_by(submission_key=submission_key))
+            if existing is not None:
+                return existing
+            raise
+        try:
+            _store_response(run, questionnaire, draft, reference, plan_reference)
             db.session.commit()
         except IntegrityError:
             # Either the same submission arrived at the same moment (the loop
@@ -302,8 +363,48 @@ def submit(run: Run, questionnaire: Questionnaire, token: str | None, submission
     raise RuntimeError("Could not store the response after three attempts.")
 
 
-def _store_response(run: Run, questionnaire: Questionnaire, draft: Progress, reference: str) -> None:
+def _claim_invitation(run: Run, draft: Progress) -> str | None:
+    """Mark the draft's invitation used; returns its reference when the run is identified.
+
+    The update succeeds only once per invitation: a second device sending
+    answers through the same link finds it used and stores nothing.
+    """
+    if not run.access.by_invitation:
+        return None
+    if draft.invitation_id is None:
+        db.session.rollback()
+        raise NotInvited()
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == draft.invitation_id, Invitation.run_id == run.id, Invitation.used.is_(False))
+        .values(used=True)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        raise AlreadyAnswered()
+    if run.access is Access.IDENTIFIED_INVITATIONS:
+        return db.session.scalar(select(Invitation.reference).where(Invitation.id == draft.invitation_id))
+    return None
+
+
+def _plan_reference(run: Run, draft: Progress, from_invitation: str | None) -> str | None:
+    """The invitation's reference, or the one the respondent gave; never in an anonymous run."""
+    if run.access is Access.ANONYMOUS_INVITATIONS:
+        return None
+    if from_invitation:
+        return from_invitation
+    given = draft.answers.get(PLAN_REFERENCE_QUESTION)
+    if isinstance(given, str) and given.strip():
+        return given.strip()[:100]
+    return None
+
+
+def _store_response(
+    run: Run, questionnaire: Questionnaire, draft: Progress, reference: str, plan_reference: str | None = None
+) -> None:
     now = utcnow()
+    identified = run.access is Access.IDENTIFIED_INVITATIONS
     response = Response(
         reference=reference,
         submission_key=draft.submission_key,
@@ -312,6 +413,9 @@ def _store_response(run: Run, questionnaire: Questionnaire, draft: Progress, ref
         audience=run.audience,
         language=draft.language,
         submitted_at=now,
+        # An anonymous run keeps no link from the response to its invitation.
+        invitation_id=draft.invitation_id if identified else None,
+        plan_reference=_plan_reference(run, draft, plan_reference),
     )
     equality = EqualityMonitoring(
         id=secrets.token_hex(16),

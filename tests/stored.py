@@ -1,0 +1,64 @@
+"""Responses stored straight into the database, as the journey stores them.
+
+For tests that need many responses, or answers no person could give through
+the pages (a response from last year, a plan reference set by hand).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from survey_app.database import begin_write
+from survey_app.extensions import db
+from survey_app.models import Answer, EqualityAnswer, EqualityMonitoring, Response, SurveyRun, utcnow
+from survey_app.services.journey import new_reference
+
+
+def store_response(
+    run: SurveyRun,
+    answers: dict[str, str | list[str]],
+    submitted_at: datetime | None = None,
+    equality: dict[str, str] | None = None,
+    language: str = "en",
+    plan_reference: str | None = None,
+) -> Response:
+    """Store a response as the journey's ``_store_response`` does: the response, its answers, and
+    the equality answers apart from it."""
+    submitted_at = submitted_at or utcnow()
+    begin_write()
+    response = Response(
+        reference=new_reference(),
+        submission_key=secrets.token_hex(16),
+        run_id=run.id,
+        questionnaire_version_id=run.questionnaire_version_id,
+        audience=run.questionnaire_version.audience,
+        language=language,
+        submitted_at=submitted_at,
+        plan_reference=plan_reference,
+    )
+    for key, given in answers.items():
+        for value in given if isinstance(given, list) else [given]:
+            response.answers.append(
+                Answer(
+                    run_id=run.id,
+                    questionnaire_version_id=run.questionnaire_version_id,
+                    question_key=key,
+                    value=value,
+                    audience=response.audience,
+                    language=language,
+                    submitted_at=submitted_at,
+                )
+            )
+    db.session.add(response)
+    if equality:
+        monitoring = EqualityMonitoring(
+            id=secrets.token_hex(16),
+            run_id=run.id,
+            questionnaire_version_id=run.questionnaire_version_id,
+            submitted_month=submitted_at.date().replace(day=1),
+        )
+        monitoring.answers.extend(EqualityAnswer(question_key=k, value=v) for k, v in equality.items())
+        db.session.add(monitoring)
+    db.session.commit()
+    return response
