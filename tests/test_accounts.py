@@ -288,6 +288,7 @@ def test_changing_password_checks_the_old_one_and_ends_other_sessions(app, users
     assert laptop.get("/officer/").status_code == 200, "this session carries on"
     assert phone.get("/officer/").status_code == 302, "the other device is signed out"
     assert sign_in(app.test_client(), "officer@example.gov.uk", "new safe phrase 2026").status_code == 303
+    assert "password_changed" in _audit_actions()
 
 
 # The users command
@@ -379,3 +380,19 @@ def test_an_admin_cannot_lock_themselves_out(signed_in, users):
     assert "You cannot take away your own admin role" in page.error_summary[0][0]
     admin.press(url, f"{url}/disable", status=303)
     assert db.session.get(User, users["admin"].id).active
+
+
+def test_admins_read_the_audit_log_newest_first_and_filter_it(app, signed_in):
+    sign_in(app.test_client(), "officer@example.gov.uk", "not the password at all")
+    admin = signed_in("admin")
+    page = admin.get("/officer/audit-log")
+    rows = [row.get_text(" ", strip=True) for row in page.soup.select("tbody tr")]
+    assert rows[0].startswith(tuple("0123456789")) and "admin@example.gov.uk" in rows[0] and "Signed in" in rows[0]
+    assert any("Failed sign-in" in row and "officer@example.gov.uk" in row for row in rows)
+    filtered = admin.get("/officer/audit-log?action=sign_in_failed")
+    assert [row.get_text(" ", strip=True) for row in filtered.soup.select("tbody tr")] == [
+        row for row in rows if "Failed sign-in" in row
+    ]
+    assert "not the password" not in page.text
+    # Nothing on the page changes an entry: its only form is the filter, which reads.
+    assert all(form.get("method", "get") == "get" for form in page.soup.select("main form"))

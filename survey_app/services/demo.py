@@ -159,7 +159,8 @@ def _invent(question: Question, audience: str, chance: random.Random, number: in
                 "setting": SETTING_COMMENTS,
                 "practitioner": SETTING_COMMENTS,
             }.get(audience, PARENT_COMMENTS)
-            text = pool[number % len(pool)]
+            # A different comment for each question of one response.
+            text = pool[(number + sum(map(ord, question.key))) % len(pool)]
             return text[: question.max_length] if question.max_length else text
         case QuestionType.NUMBER:
             low = int(question.min) if isinstance(question.min, int | float) else 0
