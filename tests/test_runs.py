@@ -217,7 +217,7 @@ def test_the_runs_list_groups_runs_by_status_with_responses_and_rates(signed_in,
         for tr in page.soup.select("tbody tr")
     }
     cells = rows[f"/officer/runs/{open_run.id}"]
-    assert cells[1:3] == ["None", "Anyone with the link"]
+    assert cells[1:3] == ["Not in a wave", "Anyone with the link"]
     assert cells[-2:] == ["2", "5% (2 of 40 expected)"]
     assert rows[f"/officer/runs/{paused.id}"][-1] == "Not known"
     assert f"{version_of(PLAN).title}, version {version_of(PLAN).version}" in page.text
