@@ -11,8 +11,8 @@ from datetime import datetime
 
 from survey_app.database import begin_write
 from survey_app.extensions import db
-from survey_app.models import Answer, EqualityAnswer, EqualityMonitoring, Response, SurveyRun, utcnow
-from survey_app.services.journey import new_reference
+from survey_app.models import EqualityAnswer, EqualityMonitoring, Response, SurveyRun, utcnow
+from survey_app.services.journey import add_answers, new_reference
 
 
 def store_response(
@@ -38,18 +38,7 @@ def store_response(
         plan_reference=plan_reference,
     )
     for key, given in answers.items():
-        for value in given if isinstance(given, list) else [given]:
-            response.answers.append(
-                Answer(
-                    run_id=run.id,
-                    questionnaire_version_id=run.questionnaire_version_id,
-                    question_key=key,
-                    value=value,
-                    audience=response.audience,
-                    language=language,
-                    submitted_at=submitted_at,
-                )
-            )
+        add_answers(response, key, given)
     db.session.add(response)
     if equality:
         monitoring = EqualityMonitoring(

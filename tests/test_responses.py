@@ -10,7 +10,7 @@ from questionnaires.examples import example_form_values
 from survey_app.extensions import db
 from survey_app.models import AuditEvent, Response, SurveyRun, utcnow
 from survey_app.services import questionnaires as questionnaire_service
-from survey_app.services.responses import questionnaire_of
+from survey_app.services.questionnaires import questionnaire_of
 
 from .pages import complete
 from .stored import store_response

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 
 from ..access import requires
 from ..models import Role
 from ..services import audit
 from . import bp
+from .paging import page_number, pagination
 
 PER_PAGE = 50
 
@@ -18,16 +19,13 @@ def audit_log():
     action = request.args.get("action") or None
     if action not in audit.ACTIONS:
         action = None
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = page_number()
     entries, total = audit.entries(page, PER_PAGE, action)
-    pages = max(1, -(-total // PER_PAGE))
     return render_template(
         "officer/audit_log.html",
         entries=entries,
         total=total,
-        page=page,
-        pages=pages,
+        pagination=pagination(page, total, PER_PAGE, lambda number: url_for(".audit_log", page=number, action=action)),
         action=action,
         actions=audit.ACTIONS,
     )

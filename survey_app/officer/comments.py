@@ -22,9 +22,10 @@ from ..models import Answer, Role, SurveyRun
 from ..officer_forms import error_list
 from ..services import comments as comment_service
 from ..services import text_checks
-from ..services.responses import questionnaire_of, run_by_id
+from ..services.questionnaires import questionnaire_of
+from ..services.runs import run_by_id
 from . import bp
-from .responses import page_number, pagination
+from .paging import page_number, pagination
 
 PER_PAGE = 50
 # The query string arguments that say what the comments page shows.

@@ -12,7 +12,7 @@ from wtforms.validators import InputRequired
 from ..access import requires
 from ..models import Role, utcnow
 from ..officer_forms import error_list
-from ..services import exports, retention
+from ..services import exports, retention, runs
 from . import bp
 
 
@@ -34,7 +34,7 @@ class ExportForm(FlaskForm):
 @bp.route("/runs/<int:run_id>/export", methods=["GET", "POST"])
 @requires(Role.OFFICER)
 def export(run_id: int):
-    run = exports.run_by_id(run_id) or abort(404)
+    run = runs.run_by_id(run_id) or abort(404)
     form = ExportForm()
     if form.validate_on_submit():
         return download(exports.export_responses(run, form.file_format.data, by=current_user))
@@ -53,7 +53,7 @@ def export(run_id: int):
 @bp.get("/runs/<int:run_id>/export/codebook")
 @requires(Role.OFFICER)
 def export_codebook(run_id: int):
-    run = exports.run_by_id(run_id) or abort(404)
+    run = runs.run_by_id(run_id) or abort(404)
     return download(exports.codebook_download(run))
 
 

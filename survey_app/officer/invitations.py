@@ -16,6 +16,7 @@ from ..models import Access, Role, SurveyRun
 from ..officer_forms import error_list
 from ..services import invitations, runs
 from . import bp
+from .paging import page_number, pagination
 
 UPLOAD_ENDPOINT = "officer.invitations_upload"
 PER_PAGE = 100
@@ -54,7 +55,7 @@ def _invitation_run(run_id: int) -> SurveyRun:
 def invitations_page(run_id: int):
     survey_run = _invitation_run(run_id)
     identified = survey_run.access == Access.IDENTIFIED_INVITATIONS
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     counts = invitations.counts(survey_run)
     return render_template(
         "officer/invitations.html",
@@ -63,7 +64,9 @@ def invitations_page(run_id: int):
         batches=invitations.batches(survey_run),
         references=invitations.references(survey_run, page, PER_PAGE) if identified else None,
         page=page,
-        pages=max((counts.invited + PER_PAGE - 1) // PER_PAGE, 1),
+        pagination=pagination(
+            page, counts.invited, PER_PAGE, lambda number: url_for(".invitations_page", run_id=run_id, page=number)
+        ),
         mail_configured=mail.is_configured(),
         closed=runs.status(survey_run) == runs.CLOSED,
     )

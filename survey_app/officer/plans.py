@@ -15,7 +15,7 @@ from ..access import requires
 from ..models import Role
 from ..services import responses as response_service
 from . import bp
-from .responses import page_number, pagination
+from .paging import page_number, pagination
 
 PER_PAGE = 50
 REFERENCE_MAX_LENGTH = 100

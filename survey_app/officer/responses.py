@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
 from datetime import date
-from typing import Any
 from urllib.parse import urlencode
 
 from flask import abort, render_template, request, url_for
@@ -20,7 +18,10 @@ from ..access import requires
 from ..models import Role
 from ..officer_forms import error_list
 from ..services import responses as response_service
+from ..services import runs
+from ..services.questionnaires import questionnaire_of
 from . import bp
+from .paging import page_number, pagination
 
 PER_PAGE = 50
 # Short names for the filters; the questions themselves are long.
@@ -33,31 +34,6 @@ FILTER_NAMES = {
     "setting_type": "Type of setting",
 }
 _DATE_PARTS = ("day", "month", "year")
-
-
-def page_number() -> int:
-    """The ``page`` asked for, or the first page for anything that is not a sensible page number."""
-    page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
-
-
-def pagination(page: int, total: int, per_page: int, href: Callable[[int], str]) -> dict[str, Any] | None:
-    """The GOV.UK pagination component's parameters, or None when everything fits on one page."""
-    pages = max(1, -(-total // per_page))
-    if pages == 1:
-        return None
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    items: list[dict[str, Any]] = []
-    for number in shown:
-        if items and number - items[-1]["number"] > 1:
-            items.append({"ellipsis": True, "number": number - 1})
-        items.append({"number": number, "href": href(number), "current": number == page})
-    parameters: dict[str, Any] = {"items": items}
-    if page > 1:
-        parameters["previous"] = {"href": href(page - 1)}
-    if page < pages:
-        parameters["next"] = {"href": href(page + 1)}
-    return parameters
 
 
 class FilterDateField(DateField):
@@ -147,8 +123,8 @@ def _query_pairs(exclude: str = "page") -> list[tuple[str, str]]:
 @bp.get("/runs/<int:run_id>/responses")
 @requires(Role.OFFICER)
 def responses(run_id: int):
-    run = response_service.run_by_id(run_id) or abort(404)
-    questionnaire = response_service.questionnaire_of(run.questionnaire_version)
+    run = runs.run_by_id(run_id) or abort(404)
+    questionnaire = questionnaire_of(run.questionnaire_version)
     questions = response_service.filter_questions(questionnaire)
     form = filter_form(questions)
     filters = filters_from(form, questions)

@@ -21,7 +21,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..models import Answer, CommentTag, FollowUp, Redaction, Response, SurveyRun, User, utcnow
 from . import audit, text_checks
-from .responses import questionnaire_of
+from .questionnaires import questionnaire_of
 
 TAG_MAX_LENGTH = 50
 NOTE_MAX_LENGTH = 1000

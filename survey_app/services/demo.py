@@ -20,9 +20,9 @@ from questionnaires.schema import QuestionType, Section
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Answer, Response, Role, SurveyRun, utcnow
+from ..models import Response, Role, SurveyRun, utcnow
 from . import accounts
-from .journey import new_reference
+from .journey import add_answers, new_reference
 from .questionnaires import questionnaire_for
 from .runs import Run, run_by_slug
 
@@ -124,18 +124,7 @@ def _add_response(run: Run, questionnaire: Questionnaire, chance: random.Random,
             if value in (None, "", []):
                 continue
             answers[question.key] = value
-            for single in value if isinstance(value, list) else [value]:
-                response.answers.append(
-                    Answer(
-                        run_id=run.id,
-                        questionnaire_version_id=run.questionnaire_version_id,
-                        question_key=question.key,
-                        value=single,
-                        audience=run.audience,
-                        language="en",
-                        submitted_at=submitted_at,
-                    )
-                )
+            add_answers(response, question.key, value)
     db.session.add(response)
 
 

@@ -38,7 +38,6 @@ from ..formatting import uk_time
 from ..models import Access, Answer, Response, SurveyRun, User, utcnow
 from . import audit
 from . import questionnaires as questionnaire_service
-from .runs import Run
 
 CSV = "csv"
 XLSX = "xlsx"
@@ -88,28 +87,6 @@ def neutralise(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
-def run_by_id(run_id: int) -> SurveyRun | None:
-    return db.session.get(SurveyRun, run_id)
-
-
-def questionnaire_of(run: SurveyRun) -> Questionnaire:
-    """The questionnaire version a run uses, in English (parsed once per version)."""
-    version = run.questionnaire_version
-    return questionnaire_service.questionnaire_for(
-        Run(
-            id=run.id,
-            slug=run.slug,
-            title=run.title,
-            opens_at=run.opens_at,
-            closes_at=run.closes_at,
-            questionnaire_version_id=version.id,
-            questionnaire_key=version.key,
-            audience=version.audience,
-            definition_hash=version.definition_hash,
-        )
-    )
-
-
 def exported_questions(questionnaire: Questionnaire) -> list[Question]:
     """Every question but the equality monitoring ones, which are stored apart from responses."""
     return [question for question in questionnaire.questions if question.section is not Section.EQUALITY]
@@ -133,7 +110,7 @@ def summary(run: SurveyRun) -> Summary:
     responses = db.session.scalar(select(func.count()).select_from(Response).where(Response.run_id == run.id))
     return Summary(
         responses=responses,
-        questions=len(exported_questions(questionnaire_of(run))),
+        questions=len(exported_questions(questionnaire_service.questionnaire_of(run.questionnaire_version))),
         identified=run.access == Access.IDENTIFIED_INVITATIONS,
     )
 
@@ -143,7 +120,7 @@ def export_responses(run: SurveyRun, file_format: str, by: User) -> Download:
     if file_format not in FORMATS:
         raise ValueError(f"Unknown export format {file_format!r}")
     begin_write()
-    questionnaire = questionnaire_of(run)
+    questionnaire = questionnaire_service.questionnaire_of(run.questionnaire_version)
     identified = run.access == Access.IDENTIFIED_INVITATIONS
     # Rows sent while the file is being written are left out, so the count
     # in the audit log is the number of rows in the file.
@@ -162,7 +139,7 @@ def export_responses(run: SurveyRun, file_format: str, by: User) -> Download:
 
 def codebook_download(run: SurveyRun) -> Download:
     """The codebook alone, as CSV: it describes the questions, so holds nobody's answers."""
-    questionnaire = questionnaire_of(run)
+    questionnaire = questionnaire_service.questionnaire_of(run.questionnaire_version)
     rows = codebook(questionnaire, run.access == Access.IDENTIFIED_INVITATIONS)
     name = f"{run.slug}-codebook-{_today()}.csv"
     return Download(name, MIMETYPES[CSV], _csv_chunks(itertools.chain([CODEBOOK_HEADER], rows)))

@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
-from questionnaires import Answers, Page, Questionnaire, routing
+from questionnaires import Answers, AnswerValue, Page, Questionnaire, routing
 from questionnaires.schema import ENGLISH, Section
 
 from ..database import begin_write
@@ -400,6 +400,22 @@ def _plan_reference(run: Run, draft: Progress, from_invitation: str | None) -> s
     return None
 
 
+def add_answers(response: Response, question_key: str, given: AnswerValue) -> None:
+    """One answer row per value (per option chosen), carrying its response's context for counting."""
+    for value in given if isinstance(given, list) else [given]:
+        response.answers.append(
+            Answer(
+                run_id=response.run_id,
+                questionnaire_version_id=response.questionnaire_version_id,
+                question_key=question_key,
+                value=value,
+                audience=response.audience,
+                language=response.language,
+                submitted_at=response.submitted_at,
+            )
+        )
+
+
 def _store_response(
     run: Run, questionnaire: Questionnaire, draft: Progress, reference: str, plan_reference: str | None = None
 ) -> None:
@@ -427,21 +443,11 @@ def _store_response(
         given = draft.answers.get(question.key)
         if given is None:
             continue
-        for value in given if isinstance(given, list) else [given]:
-            if question.section is Section.EQUALITY:
-                equality.answers.append(EqualityAnswer(question_key=question.key, value=value))
-                continue
-            response.answers.append(
-                Answer(
-                    run_id=run.id,
-                    questionnaire_version_id=run.questionnaire_version_id,
-                    question_key=question.key,
-                    value=value,
-                    audience=run.audience,
-                    language=draft.language,
-                    submitted_at=now,
-                )
-            )
+        if question.section is Section.EQUALITY:
+            values = given if isinstance(given, list) else [given]
+            equality.answers.extend(EqualityAnswer(question_key=question.key, value=value) for value in values)
+        else:
+            add_answers(response, question.key, given)
     db.session.add(response)
     if equality.answers:
         db.session.add(equality)

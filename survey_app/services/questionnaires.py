@@ -34,16 +34,25 @@ def library() -> Library:
 
 def questionnaire_for(run: Run, language: str = ENGLISH) -> Questionnaire:
     """The typed questionnaire of the version a run uses, in ``language`` where translated."""
-    questionnaire = _parsed.get((run.definition_hash, language))
+    return _parse(run.questionnaire_version_id, run.definition_hash, language)
+
+
+def questionnaire_of(version: QuestionnaireVersion, language: str = ENGLISH) -> Questionnaire:
+    """The typed questionnaire of a published version (the officer area reads responses against it)."""
+    return _parse(version.id, version.definition_hash, language)
+
+
+def _parse(version_id: int, definition_hash: str, language: str) -> Questionnaire:
+    questionnaire = _parsed.get((definition_hash, language))
     if questionnaire is None:
         if language == ENGLISH:
             data = db.session.scalar(
-                select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == run.questionnaire_version_id)
+                select(QuestionnaireVersion.definition).where(QuestionnaireVersion.id == version_id)
             )
             questionnaire = Questionnaire.from_dict(data)
         else:
-            questionnaire = questionnaire_for(run).localised(language)
-        _parsed[(run.definition_hash, language)] = questionnaire
+            questionnaire = _parse(version_id, definition_hash, ENGLISH).localised(language)
+        _parsed[(definition_hash, language)] = questionnaire
     return questionnaire
 
 

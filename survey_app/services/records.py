@@ -31,9 +31,9 @@ from .exports import (
     exported_questions,
     language_name,
     neutralise,
-    questionnaire_of,
     wording,
 )
+from .questionnaires import questionnaire_of
 
 # A reference as the journey gives it: ten letters and digits, shown as two groups of five.
 REFERENCE_LENGTH = 10
@@ -78,7 +78,7 @@ def find(typed: str) -> Response | None:
 
 def record(response: Response) -> Record:
     """The response with each answer as its question's wording and the answer's labels, in questionnaire order."""
-    questionnaire = questionnaire_of(response.run)
+    questionnaire = questionnaire_of(response.questionnaire_version)
     given: dict[str, list[str]] = {}
     for key, value in db.session.execute(
         select(Answer.question_key, Answer.value).where(Answer.response_id == response.id).order_by(Answer.id)

@@ -19,7 +19,7 @@ from questionnaires.schema import LANGUAGES, Audience, Question, Section
 from ..database import begin_write
 from ..extensions import db
 from ..formatting import UK
-from ..models import Access, Answer, QuestionnaireVersion, Response, SurveyRun
+from ..models import Access, Answer, Response, SurveyRun
 from . import audit
 from . import questionnaires as questionnaire_service
 
@@ -37,27 +37,8 @@ AUDIENCE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class _VersionOnly:
-    """The two fields of a run that ``questionnaire_for`` reads."""
-
-    questionnaire_version_id: int
-    definition_hash: str
-
-
-def questionnaire_of(version: QuestionnaireVersion) -> Questionnaire:
-    """The questionnaire as this version was published, in English (parsed once, shared with the journey)."""
-    return questionnaire_service.questionnaire_for(_VersionOnly(version.id, version.definition_hash))
-
-
 def language_name(code: str) -> str:
     return LANGUAGES.get(code, (code, code))[1]
-
-
-def run_by_id(run_id: int) -> SurveyRun | None:
-    return db.session.scalar(
-        select(SurveyRun).options(joinedload(SurveyRun.questionnaire_version)).where(SurveyRun.id == run_id)
-    )
 
 
 def shows_plan_reference(run: SurveyRun, questionnaire: Questionnaire) -> bool:
@@ -208,7 +189,7 @@ def response_by_reference(reference: str) -> ResponseView | None:
 
 
 def _view(response: Response, answers: Answers) -> ResponseView:
-    questionnaire = questionnaire_of(response.questionnaire_version)
+    questionnaire = questionnaire_service.questionnaire_of(response.questionnaire_version)
     items = [
         AnsweredQuestion(question, answers.get(question.key), question.is_shown(answers))
         for question in questionnaire.questions

@@ -37,7 +37,8 @@ from ..models import (
     utcnow,
 )
 from . import audit
-from .exports import exported_questions, questionnaire_of
+from .exports import exported_questions
+from .questionnaires import questionnaire_of
 
 # Failed sign-ins only slow down guessing for a while; older ones serve no purpose.
 SIGN_IN_FAILURES_KEPT = timedelta(days=1)
@@ -120,7 +121,7 @@ def _retain_run(run_id: int, now: datetime) -> RunRetention | None:
     if outcome is None:
         db.session.rollback()
         return None
-    kept = _keep_counts(run, _counts(run, questionnaire_of(run)))
+    kept = _keep_counts(run, _counts(run, questionnaire_of(run.questionnaire_version)))
     _delete_run_rows(run.id)
     audit.record(
         "retention_applied",

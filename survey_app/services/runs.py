@@ -260,7 +260,8 @@ def _response_counts(run_id: int | None = None) -> dict[int, int]:
 
 
 def run_by_id(run_id: int) -> SurveyRun | None:
-    return db.session.get(SurveyRun, run_id)
+    """A run with its questionnaire version, which every page about a run reads."""
+    return db.session.get(SurveyRun, run_id, options=[joinedload(SurveyRun.questionnaire_version)])
 
 
 def summary(run: SurveyRun) -> RunSummary:
