@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from questionnaires import load_directory, load_files
 from questionnaires.loader import questionnaire_files
 
+from . import cli_measures
 from .config import localities
 from .models import PublishedVersionChanged, Role
 from .services import accounts, retention, runs
@@ -192,3 +193,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(users_cli)
     app.cli.add_command(retention_cli)
+    cli_measures.init_app(app)

@@ -89,6 +89,12 @@ DEFAULTS: dict[str, Any] = {
         "communication, waiting times, EHC plan quality, annual reviews, transport, health services, "
         "social care, school placement, praise, complaint"
     ),
+    # Board measures: their definitions, and disclosure control on every
+    # figure that leaves the officer area. Counts from 1 to the threshold are
+    # shown as "c"; no percentage is shown on a base under the minimum.
+    "MEASURES_FILE": str(ROOT / "analysis" / "measures.yaml"),
+    "DISCLOSURE_THRESHOLD": 5,
+    "DISCLOSURE_MINIMUM_BASE": 10,
     "SECRET_KEY": "",
 }
 

@@ -409,3 +409,27 @@ class RetainedCount(db.Model):
     group_value: Mapped[str] = mapped_column(String(63), primary_key=True, default="")
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     count: Mapped[int]
+
+
+class RecordedFigure(db.Model):
+    """A measure's figure for one period from outside the surveys, such as the case management system.
+
+    A proportion has a numerator and a denominator (SEND6: plans issued within
+    20 weeks, of all new plans); a count has a value (SEND1: open plans).
+    Recording a period again replaces its figure; the audit log keeps who
+    recorded what, and when.
+    """
+
+    __tablename__ = "recorded_figure"
+    __table_args__ = (UniqueConstraint("measure_key", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_key: Mapped[str] = mapped_column(String(63))
+    # The period as the analysis names it: "2024-25 Q1", "2024-04" or "2024".
+    period: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date]
+    numerator: Mapped[int | None]
+    denominator: Mapped[int | None]
+    value: Mapped[float | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(String(254))

@@ -29,6 +29,7 @@ TABLES = (
     "follow_up",
     "redaction",
     "retained_count",
+    "recorded_figure",
     "equality_answer",
     "equality_monitoring",
     "answer",

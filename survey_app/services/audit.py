@@ -48,6 +48,9 @@ ACTIONS = {
     "response_erased": "Erased a response on request",
     "subject_access_export": "Exported a response for a subject access request",
     "retention_applied": "Deleted responses past their retention period",
+    "figure_recorded": "Recorded a measure's figure",
+    "figures_imported": "Imported measures' figures",
+    "responses_imported": "Imported responses collected elsewhere",
 }
 
 

@@ -29,10 +29,11 @@ from ..database import begin_write
 from ..extensions import db
 from ..formatting import time_and_date
 from ..models import Invitation, SurveyRun, utcnow
-from . import audit
+from . import audit, csv_files
+from .csv_files import CsvFileRefused, column_letter
 
 MAX_ROWS = 20_000
-MAX_PROBLEMS_SHOWN = 50
+EMPTY = "The file is empty. It needs a header row, then one row for each person."
 REFERENCE_LENGTH = 100
 COLUMNS = ("reference", "email")
 # A spreadsheet runs a cell starting with one of these as a formula.
@@ -71,17 +72,8 @@ def public_base_url() -> str:
 # Reading an uploaded file ---------------------------------------------------
 
 
-class InvitationFileRefused(Exception):
-    """The file cannot be imported. ``problems`` are the first few, ``total`` how many there are."""
-
-    def __init__(self, problems: list[str], total: int | None = None):
-        self.problems = problems[:MAX_PROBLEMS_SHOWN]
-        self.total = total if total is not None else len(problems)
-        super().__init__(f"{self.total} problem(s)")
-
-    @property
-    def not_shown(self) -> int:
-        return self.total - len(self.problems)
+class InvitationFileRefused(CsvFileRefused):
+    """An invitation list that cannot be imported."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +87,7 @@ def read_file(data: bytes, run: SurveyRun) -> list[InvitationRow]:
     text = _text_of(data)
     rows = list(_records(text))
     if not rows:
-        raise InvitationFileRefused(["The file is empty. It needs a header row, then one row for each person."])
+        raise InvitationFileRefused([EMPTY])
     columns = _columns(rows[0][1])
     data_rows = [(number, cells) for number, cells in rows[1:] if any(cell.strip() for cell in cells)]
     if not data_rows:
@@ -119,36 +111,17 @@ def read_file(data: bytes, run: SurveyRun) -> list[InvitationRow]:
 
 
 def _text_of(data: bytes) -> str:
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if len(data) > limit:
-        raise InvitationFileRefused(
-            [f"The file must be smaller than {limit // 1024:,} KB. Split it into smaller files."]
-        )
-    if not data.strip():
-        raise InvitationFileRefused(["The file is empty. It needs a header row, then one row for each person."])
-    if b"\x00" in data:
-        raise InvitationFileRefused(
-            ["The file is not a CSV file. In Excel, use “Save as” and choose “CSV UTF-8 (Comma delimited)”."]
-        )
     try:
-        return data.decode("utf-8-sig")  # Excel starts UTF-8 CSV files with a byte order mark
-    except UnicodeDecodeError:
-        raise InvitationFileRefused(
-            ["The file is not saved as UTF-8 text. In Excel, use “Save as” and choose “CSV UTF-8 (Comma delimited)”."]
-        ) from None
+        return csv_files.decode(data, EMPTY, limit=current_app.config["MAX_CONTENT_LENGTH"])
+    except CsvFileRefused as refused:
+        raise InvitationFileRefused(refused.problems) from None
 
 
 def _records(text: str) -> Iterable[tuple[int, list[str]]]:
-    """Each record with its row number as a spreadsheet shows it (the header is row 1)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    number = 0
     try:
-        for number, cells in enumerate(reader, start=1):  # noqa: B007 - number is reported on an error
-            yield number, cells
-    except csv.Error:
-        raise InvitationFileRefused(
-            [f"Row {number + 1}: this row cannot be read as CSV. Check for a quotation mark that is not closed."]
-        ) from None
+        yield from csv_files.records(text)
+    except CsvFileRefused as refused:
+        raise InvitationFileRefused(refused.problems) from None
 
 
 def _columns(header: list[str]) -> list[str]:
@@ -162,35 +135,20 @@ def _columns(header: list[str]) -> list[str]:
     for position, name in enumerate(names):
         if name and name not in COLUMNS:
             problems.append(
-                f"Row 1, column {_letter(position)}: remove the column “{header[position].strip()[:50]}”. "
+                f"Row 1, column {column_letter(position)}: remove the column “{header[position].strip()[:50]}”. "
                 "Only reference and email can be uploaded."
             )
         elif name and names.index(name) != position:
-            problems.append(f"Row 1, column {_letter(position)}: the column {name} appears more than once.")
+            problems.append(f"Row 1, column {column_letter(position)}: the column {name} appears more than once.")
     if problems:
         raise InvitationFileRefused(problems)
     return names
 
 
-def _letter(position: int) -> str:
-    """A spreadsheet's column letter: 0 is A, 26 is AA."""
-    letters = ""
-    position += 1
-    while position:
-        position, remainder = divmod(position - 1, 26)
-        letters = chr(ord("A") + remainder) + letters
-    return letters
-
-
 def _row(
     number: int, cells: list[str], columns: list[str], invited: set[str], first_row_of: dict[str, int]
 ) -> tuple[InvitationRow | None, list[str]]:
-    problems = [
-        f"Row {number}, column {_letter(position)}: this column has no heading. Remove the value, "
-        "or name the column reference or email."
-        for position, cell in enumerate(cells)
-        if cell.strip() and (position >= len(columns) or not columns[position])
-    ]
+    problems = csv_files.unnamed_cells(number, cells, columns, "reference or email")
     values = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name}
     reference, email = values.get("reference", ""), values.get("email", "")
     if not reference:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, distinct, extract, func, select
+from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.orm import aliased
 
 from questionnaires import Questionnaire
@@ -36,9 +36,12 @@ from ..models import (
     SurveyRun,
     utcnow,
 )
-from . import audit
+from . import audit, measure_counts
 from .exports import exported_questions
+from .measures import measure_set
+from .questionnaires import library as questionnaire_library
 from .questionnaires import questionnaire_of
+from .uk_time import uk_month
 
 # Failed sign-ins only slow down guessing for a while; older ones serve no purpose.
 SIGN_IN_FAILURES_KEPT = timedelta(days=1)
@@ -152,6 +155,7 @@ def _counts(run: SurveyRun, questionnaire: Questionnaire) -> dict[CountKey, int]
         _answer_counts(run.id, counted),
         _answer_counts_by_group(run.id, counted, groups),
         _equality_counts(run.id),
+        _measure_counts(run, questionnaire, groups),
     ):
         for year, month, question_key, value, group_key, group_value, count in rows:
             key = (date(int(year), int(month), 1), question_key, value, group_key, group_value)
@@ -160,7 +164,9 @@ def _counts(run: SurveyRun, questionnaire: Questionnaire) -> dict[CountKey, int]
 
 
 def _year_month(column) -> tuple:
-    return extract("year", column), extract("month", column)
+    """The UK month of a time, as (year, month) columns: measures count by UK month."""
+    month = uk_month(column)
+    return func.substr(month, 1, 4), func.substr(month, 6, 2)
 
 
 def _response_counts(run_id: int) -> Iterable[tuple]:
@@ -211,6 +217,28 @@ def _equality_counts(run_id: int) -> Iterable[tuple]:
         .group_by(EqualityMonitoring.submitted_month, EqualityAnswer.question_key, EqualityAnswer.value)
     )
     return ((month.year, month.month, key, value, "", "", count) for month, key, value, count in rows)
+
+
+def _measure_counts(run: SurveyRun, questionnaire: Questionnaire, groups: list[str]) -> Iterable[tuple]:
+    """Each measure's own positives and base, for the measures that answer counts cannot give back: a composite,
+    a question with several answers, a filter on a context answer. Worked out now, while whole responses exist."""
+    library = questionnaire_library().questionnaires
+    measures = [
+        measure
+        for measure in measure_counts.survey_measures(measure_set())
+        if questionnaire.key in measure.source.questionnaires and measure_counts.needs_whole_responses(measure, library)
+    ]
+    runs = {run_id: info for run_id, info in measure_counts.runs_for([questionnaire.key]).items() if run_id == run.id}
+    if not measures or not runs:
+        return
+    for group in [None, *groups]:
+        counted = measure_counts.buckets(measures, runs, library, None, group, retained=False)
+        for row in counted.itertuples(index=False):
+            key = measure_counts.MEASURE_PREFIX + row.measure
+            year, month = row.month.split("-")
+            group_key, group_value = (group, row.group) if group else ("", "")
+            yield year, month, key, measure_counts.POSITIVE, group_key, group_value, int(row.positives)
+            yield year, month, key, measure_counts.BASE, group_key, group_value, int(row.n)
 
 
 def _keep_counts(run: SurveyRun, counts: dict[CountKey, int]) -> int:

@@ -148,12 +148,12 @@ def ensure_demo_runs(versions: list[QuestionnaireVersion], days: int = 90) -> li
     for version in versions:
         if version.id in open_version_ids:
             continue
-        slug = _free_slug(version.key.replace("_", "-"))
+        slug = free_slug(version.key.replace("_", "-"))
         opened.append(open_run(version, slug, version.title, now - timedelta(minutes=1), now + timedelta(days=days)))
     return opened
 
 
-def _free_slug(base: str) -> str:
+def free_slug(base: str) -> str:
     taken = set(db.session.scalars(select(SurveyRun.slug).where(SurveyRun.slug.startswith(base))))
     if base not in taken:
         return base
@@ -264,6 +264,13 @@ def run_by_id(run_id: int) -> SurveyRun | None:
     return db.session.get(SurveyRun, run_id, options=[joinedload(SurveyRun.questionnaire_version)])
 
 
+def run_record(slug: str) -> SurveyRun | None:
+    """A run by its address, with its questionnaire version, for the command line."""
+    return db.session.scalar(
+        select(SurveyRun).where(SurveyRun.slug == slug).options(joinedload(SurveyRun.questionnaire_version))
+    )
+
+
 def summary(run: SurveyRun) -> RunSummary:
     count = _response_counts(run.id).get(run.id, 0)
     invited = db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.run_id == run.id))
@@ -328,7 +335,7 @@ def create_run(details: RunDetails, by: User) -> SurveyRun:
     begin_write()
     _refuse_taken_wave(details)
     run = SurveyRun(
-        slug=_free_slug(slug_from_title(details.title)),
+        slug=free_slug(slug_from_title(details.title)),
         title=details.title,
         questionnaire_version_id=details.version_id,
         access=details.access or Access.OPEN,

@@ -1,0 +1,1 @@
+"""Tests of the analysis package: pure computation, checked against scipy and statsmodels."""
