@@ -101,15 +101,9 @@ def suppress(
 
     primary = np.zeros((len(data), 3), dtype=bool)
     hidden = np.zeros((len(data), 3), dtype=bool)
-    for key, positions in _tables(data, tables):
-        if group is None:
-            if len(positions) > 1:
-                raise ValueError(
-                    f"Rows {data.index[positions[0]]} and {data.index[positions[1]]} are both in "
-                    f"{_describe(tables, key)}; a breakdown needs its group column."
-                )
-            order, has_total = positions, False
-        else:
+    for key, positions in _tables(data, tables, single_rows=group is None):
+        order, has_total = positions, False
+        if group is not None:
             order, has_total = _breakdown_order(data, group, positions, tables, key)
             if has_total:
                 _check_adds_up(counts[order], data, tables, key)
@@ -189,11 +183,28 @@ def _next_to_hide(
     return shown[0] if shown else None
 
 
-def _tables(data: pd.DataFrame, tables: list[str]) -> list[tuple[tuple, np.ndarray]]:
+def _tables(data: pd.DataFrame, tables: list[str], *, single_rows: bool) -> list[tuple[tuple, np.ndarray]]:
+    """Each table's key and row positions.
+
+    With ``single_rows`` (no breakdown) a headline figure shares no sum with
+    another row, so each row is a table of its own; two rows with the same
+    ``tables`` values would be the same figure twice, which is a mistake in
+    the counts.
+    """
     if not tables:
+        if single_rows:
+            return [((), np.array([row])) for row in range(len(data))]
         return [((), np.arange(len(data)))]
     grouped = data.groupby(tables, sort=False, dropna=False).indices
-    return [(key if isinstance(key, tuple) else (key,), positions) for key, positions in grouped.items()]
+    found = [(key if isinstance(key, tuple) else (key,), positions) for key, positions in grouped.items()]
+    if single_rows:
+        for key, positions in found:
+            if len(positions) > 1:
+                raise ValueError(
+                    f"Rows {data.index[positions[0]]} and {data.index[positions[1]]} are both in "
+                    f"{_describe(tables, key)}; a breakdown needs its group column."
+                )
+    return found
 
 
 def _breakdown_order(

@@ -20,9 +20,11 @@ def expected_at(day: date, baseline_value: float, baseline_date: date, targets: 
     if not targets or day < baseline_date:
         return None
     points = [(baseline_date, baseline_value), *((target.by, target.value) for target in targets)]
-    for (start, start_value), (end, end_value) in zip(points, points[1:], strict=False):
+    pairs = list(zip(points, points[1:], strict=False))
+    for (start, _), (end, _) in pairs:
         if end < start:
             raise ValueError(f"The targets must be in date order, after the baseline: {end} comes before {start}.")
+    for (start, start_value), (end, end_value) in pairs:
         if day <= end:
             span = (end - start).days
             if span == 0:

@@ -43,7 +43,8 @@ def test_a_falling_measure_has_a_falling_trajectory():
 
 def test_targets_out_of_order_are_refused():
     with pytest.raises(ValueError, match="date order"):
-        expected_at(date(2024, 1, 1), 0.38, BASELINE_DATE, (Target(0.9, date(2024, 6, 1)), Target(0.8, date(2024, 1, 1))))
+        targets = (Target(0.9, date(2024, 6, 1)), Target(0.8, date(2024, 1, 1)))
+        expected_at(date(2024, 1, 1), 0.38, BASELINE_DATE, targets)
 
 
 def test_the_target_due_is_the_next_one_then_the_final_one():
