@@ -12,6 +12,7 @@ its input and says plainly what is wrong with it.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from scipy import stats
@@ -30,7 +31,7 @@ BINOMIAL = "exact binomial test"
 def check_counts(positives: float, n: float, what: str = "count") -> tuple[int, int]:
     """Whole, non-negative counts with no more positives than the base."""
     for name, value in (("positives", positives), ("n", n)):
-        if value is None or isinstance(value, bool) or not float(value).is_integer():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer():
             raise ValueError(f"The {what}'s {name} must be a whole number, not {value!r}.")
         if value < 0:
             raise ValueError(f"The {what}'s {name} cannot be negative ({value!r}).")
@@ -40,7 +41,7 @@ def check_counts(positives: float, n: float, what: str = "count") -> tuple[int, 
 
 
 def _check_proportion(value: float, name: str) -> float:
-    if value is None or isinstance(value, bool) or not 0 <= float(value) <= 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) <= 1:
         raise ValueError(f"The {name} must be a proportion between 0 and 1, not {value!r}.")
     return float(value)
 
@@ -189,6 +190,8 @@ def responses_needed(
     """
     current = _check_proportion(current, "current proportion")
     target = _check_proportion(target, "target")
+    if not 0 < significance < 1:
+        raise ValueError(f"The significance level must be between 0 and 1, not {significance!r}.")
     if not 0 < power < 1:
         raise ValueError(f"The power must be between 0 and 1, not {power!r}.")
     h = abs(2 * math.asin(math.sqrt(current)) - 2 * math.asin(math.sqrt(target)))

@@ -17,11 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from . import spc, status
 from .disclosure import SUPPRESSED, DisclosureRules, suppress
-from .measures import Measure, MeasureSet, StatusRules
+from .measures import Accumulation, Measure, MeasureSet, StatusRules
+from .periods import financial_year_start
 from .proportions import Comparison, Interval, against_value, compare, responses_needed, wilson_interval
 from .trajectory import expected_at, target_due
 
@@ -101,7 +103,7 @@ PROPORTION_COLUMNS = [
     "spc_upper_limit",
 ]
 # What a row's own figures give away about its counts: withheld with them.
-ESTIMATE_COLUMNS = ["percent", "ci_low", "ci_high", "gap_to_trajectory", "responses_needed"]
+ESTIMATE_COLUMNS = ["percent", "ci_low", "ci_high", "gap_to_trajectory", "target_assurance", "responses_needed"]
 PREVIOUS_COLUMNS = [
     "change_since_previous",
     "change_since_previous_low",
@@ -227,18 +229,46 @@ def _baseline(measure: Measure, first_wave: dict | None) -> _Baseline | None:
 
 def _measure_rows(measure: Measure, series: pd.DataFrame, baseline: _Baseline | None, rules: StatusRules) -> list[dict]:
     rows: list[dict] = []
-    previous: dict | None = None
     final_met_run = 0
     for record in series.to_dict("records"):
         row = _estimate(measure, record)
         if row is None:
             continue
-        _since_previous(measure, row, previous, rules)
+        _since_previous(measure, row, _previous(measure, row, rows), rules)
         _since_baseline(measure, row, baseline, rules)
         final_met_run = _status(measure, row, baseline, rules, final_met_run)
         rows.append(row)
-        previous = row
     return rows
+
+
+def _is_cumulative(measure: Measure) -> bool:
+    return measure.is_recorded and measure.source.accumulation is Accumulation.CUMULATIVE_YEAR
+
+
+def _previous(measure: Measure, row: dict, earlier: list[dict]) -> dict | None:
+    """The period the row is compared with: the one before, or for a figure
+    cumulative over the year, the same period a year before.
+
+    From 1 April to the end of September includes 1 April to the end of
+    June, so two periods of one year share their cases, and testing one
+    against the other as if they were independent samples would overstate
+    any change. The same point in the year before shares none.
+    """
+    if not earlier:
+        return None
+    if not _is_cumulative(measure):
+        return earlier[-1]
+    a_year_before = _a_year_before(row["period_start"])
+    return next((other for other in reversed(earlier) if other["period_start"] == a_year_before), None)
+
+
+def _a_year_before(day: date) -> date:
+    return day.replace(year=day.year - 1, day=min(day.day, 28)) if day.month == 2 else day.replace(year=day.year - 1)
+
+
+def _is_baseline_period(row: dict, baseline: _Baseline) -> bool:
+    """The baseline's own period: the wave itself, or the period the baseline date falls in."""
+    return row["period"] == baseline.period or row["period_start"] <= baseline.date <= row["period_end"]
 
 
 def _estimate(measure: Measure, record: dict) -> dict | None:
@@ -310,7 +340,7 @@ def _since_baseline(measure: Measure, row: dict, baseline: _Baseline | None, rul
         return
     row.update(baseline=baseline.value, baseline_date=baseline.date, baseline_n=baseline.n)
     row["baseline_period"] = baseline.period or None
-    if row["period"] == baseline.period:
+    if _is_baseline_period(row, baseline):
         return
     if measure.is_count:
         row["change_since_baseline"] = row["value"] - baseline.value
@@ -352,8 +382,11 @@ def _status(measure: Measure, row: dict, baseline: _Baseline | None, rules: Stat
     if not sufficient:
         row["status"] = status.INSUFFICIENT_DATA
     elif baseline is None:
-        row["status"] = status.NO_BASELINE if measure.baseline is not None else status.NO_TARGET
-    elif row["period"] == baseline.period or reference_day <= baseline.date:
+        if measure.baseline is not None:
+            row["status"] = status.NO_BASELINE
+        else:
+            row["status"] = status.NO_TARGET if final is None else status.NO_BASELINE_SET
+    elif _is_baseline_period(row, baseline) or reference_day <= baseline.date:
         row["status"] = status.BASELINE
     elif final is None:
         row["status"] = status.NO_TARGET
@@ -370,7 +403,9 @@ def _status(measure: Measure, row: dict, baseline: _Baseline | None, rules: Stat
 
 def _add_spc(measure: Measure, rows: list[dict]) -> None:
     """XmR for counts, a p-chart for proportions (whose bases change from period to period)."""
-    if len(rows) < spc.MINIMUM_POINTS:
+    # Points that share their cases (a year's cumulative figures) are not the
+    # independent periods the limits assume.
+    if len(rows) < spc.MINIMUM_POINTS or _shares_cases(measure, rows):
         return
     target = measure.final_target.value if measure.final_target else None
     frame = pd.DataFrame(rows)
@@ -388,6 +423,13 @@ def _add_spc(measure: Measure, rows: list[dict]) -> None:
             spc_signal=point["signal"],
             spc_assurance=chart.assurance,
         )
+
+
+def _shares_cases(measure: Measure, rows: list[dict]) -> bool:
+    if not _is_cumulative(measure):
+        return False
+    years = [financial_year_start(row["period_end"]) for row in rows]
+    return len(set(years)) < len(years)
 
 
 def _benchmark_comparisons(measure: Measure, row: dict, rules: StatusRules) -> list[dict]:
@@ -452,12 +494,14 @@ def publish(report: Report, rules: DisclosureRules) -> Report:
     ).loc[rows.index]
     withheld = published["percent"].eq(SUPPRESSED) | published["value"].eq(SUPPRESSED)
     lookup = dict(zip(zip(published["measure"], published["period"], strict=True), withheld, strict=True))
-    previous_withheld = [
-        bool(lookup.get((measure, previous), False))
-        for measure, previous in zip(published["measure"], published["previous_period"], strict=True)
-    ]
+    previous_withheld = np.array(
+        [
+            bool(lookup.get((measure, previous), False))
+            for measure, previous in zip(published["measure"], published["previous_period"], strict=True)
+        ]
+    )
     _withhold(published, PREVIOUS_COLUMNS, withheld | previous_withheld)
-    baseline_withheld = [_small_baseline(row, rules) for row in published.to_dict("records")]
+    baseline_withheld = np.array([_small_baseline(row, rules) for row in published.to_dict("records")], dtype=bool)
     _withhold(published, ["baseline"], pd.Series(baseline_withheld, index=published.index))
     _withhold(published, BASELINE_CHANGE_COLUMNS, withheld | baseline_withheld)
     published.loc[withheld, "benchmarks"] = SUPPRESSED

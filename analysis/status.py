@@ -34,7 +34,8 @@ COMPLETED = "Completed"
 INSUFFICIENT_DATA = "Insufficient data"
 BASELINE = "Baseline"
 NO_TARGET = "No target set"
-NO_BASELINE = "No baseline yet"
+NO_BASELINE = "No baseline yet"  # the baseline is the first wave, not yet surveyed
+NO_BASELINE_SET = "No baseline set"  # targets, but nothing to draw the trajectory from
 
 IMPROVING = "improving"
 DECLINING = "declining"

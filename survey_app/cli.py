@@ -92,6 +92,11 @@ def demo(days: int) -> None:
     added = demo_data.add_demo_responses(demo_data.demo_run_slugs())
     if added:
         click.echo(f"Added {added} invented responses to the demo surveys.")
+    earlier, figures = demo_data.add_demo_history(demo_data.demo_run_slugs())
+    if earlier:
+        click.echo(f"Added {earlier} invented responses to earlier waves of the demo surveys.")
+    if figures:
+        click.echo(f"Recorded {figures} invented figures for the recorded measures.")
     instance = Path(current_app.instance_path)
     emails, password = demo_data.ensure_demo_accounts(instance)
     login = "\n".join(

@@ -42,7 +42,10 @@ def _plain(column: str, value):
     if column in P_VALUE_COLUMNS:
         return float(f"{float(value):.4g}")
     if hasattr(value, "item"):  # numpy numbers
-        return value.item()
+        value = value.item()
+    # Counts arrive as floats wherever a column also holds gaps; 33 people, not 33.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 
@@ -127,6 +130,10 @@ def _change(row: dict, prefix: str, verdict: str, is_count: bool) -> str:
     if change == SUPPRESSED:
         return SUPPRESSED
     shown = f"{change:+,.0f}" if is_count else points(change)
+    # Name the period compared with: it may not be the one just before (a
+    # gap between waves, or the same quarter last year for a cumulative figure).
+    if prefix == "change_since_previous" and row.get("previous_period"):
+        shown += f" on {row['previous_period']}"
     tested = p_value(row.get(f"{prefix}_p"))
     return ", ".join(part for part in (shown, row[verdict] or "", tested) if part)
 

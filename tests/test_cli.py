@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from questionnaires.loader import DIRECTORY
 from survey_app.extensions import db
-from survey_app.models import QuestionnaireVersion, SurveyRun
+from survey_app.models import QuestionnaireVersion, SurveyRun, Wave, utcnow
 from survey_app.services import questionnaires as questionnaire_service
 
 from .test_loader import VALID, write
@@ -95,12 +95,21 @@ def test_load_publishes_new_versions_and_refuses_an_edit_in_place(app, survey_db
 
 def test_demo_opens_one_run_per_questionnaire_once(app, survey_db):
     db.session.execute(SurveyRun.__table__.delete())
+    db.session.execute(Wave.__table__.delete())
     db.session.commit()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0
     assert "/surveys/ehc-plan-feedback" in first.stdout and "/surveys/send-pathways-information" in first.stdout
+    assert "earlier waves of the demo surveys" in first.stdout
     second = runner.invoke(args=["demo"])
     assert "already has a survey open" in second.stdout
+    assert "earlier waves" not in second.stdout and "invented figures" not in second.stdout
     db.session.rollback()
-    assert len(db.session.scalars(select(SurveyRun)).all()) == len(questionnaire_service.latest_versions())
+    runs = db.session.scalars(select(SurveyRun)).all()
+    versions = len(questionnaire_service.latest_versions())
+    # One open run of each questionnaire, and a closed run of it in each earlier wave.
+    assert len([run for run in runs if run.wave is None]) == versions
+    assert len([run for run in runs if run.wave is not None]) == 2 * versions
+    assert all(run.closes_at < utcnow() for run in runs if run.wave is not None)
+    assert [run.wave.is_baseline for run in runs if run.wave is not None].count(True) == versions
