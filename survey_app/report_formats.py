@@ -298,12 +298,18 @@ RATE_HEADINGS = ("", "Name", "Questionnaire", "Responses", "Eligible", "Response
 CHECK_HEADINGS = ("Group", "Responses", "Share", "95% interval", "Population share", "Representation")
 
 
+def _questionnaires(keys: str) -> str:
+    """A wave of many questionnaires is summed up, so the table stays readable."""
+    count = len(keys.split(", "))
+    return keys if count <= 2 else f"{count} questionnaires"
+
+
 def rates_table(rates: pd.DataFrame, checks, legend: str) -> str:
     lines = [
         [
             row["level"].capitalize(),
             row["name"],
-            row["questionnaire"],
+            _questionnaires(row["questionnaire"]),
             _count(row["responses"]),
             _count(row["eligible"]) or "not known",
             whole_percent(row["rate"]),
@@ -332,6 +338,6 @@ def rates_table(rates: pd.DataFrame, checks, legend: str) -> str:
         ]
         sections.append(
             f"{check.population.title}: {check.level} {check.name}\n"
-            f"  Population figures: {check.population.source}. {tested}\n{grid(CHECK_HEADINGS, rows)}"
+            f"  Population figures: {check.population.source.rstrip('. ')}. {tested}\n{grid(CHECK_HEADINGS, rows)}"
         )
     return "\n\n".join([*sections, legend]) + "\n"

@@ -36,6 +36,7 @@ DEMO_RESPONSES_PER_RUN = 36
 # strongly the answers lean to the better end of each scale).
 DEMO_WAVES = ((12, 30, 0.0), (6, 33, 0.5))
 DEMO_WAVE_NAME = "Demo wave"
+DEMO_ELIGIBLE = 150
 CURRENT_LEAN = 1.0
 # Recorded figures for this many quarters up to the last full one: enough
 # for statistical process control (12 or more).
@@ -144,6 +145,8 @@ def add_demo_history(run_slugs: list[str]) -> tuple[int, int]:
                 opens_at=opens,
                 closes_at=opens + timedelta(days=28),
                 wave=wave,
+                # Invented too: how many were invited, so the response rate shows.
+                expected_eligible=DEMO_ELIGIBLE,
             )
             db.session.add(past)
             db.session.flush()

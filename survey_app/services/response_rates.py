@@ -10,6 +10,7 @@ for this, though they can never be read beside a response's other answers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -179,13 +180,22 @@ def _published(
 ) -> pd.DataFrame:
     """Group counts from 1 to the threshold hidden as "c", with their shares and whatever would give them away."""
     framed = table.assign(population_key=population.key, level=level, name=name, base=table["responses"])
+    derived = ["share", "ci_low", "ci_high", "difference"]
+    # A share is of all the responses, not of the group's own: the minimum
+    # base applies to the total, so 7 of 31 responses still has its share.
     hidden = disclosure.suppress(
         framed,
-        rules,
+        dataclasses.replace(rules, minimum_base=0),
         tables=["population_key", "level", "name"],
         group="group",
         positives="responses",
         n="base",
-        derived=["share", "ci_low", "ci_high", "difference"],
+        derived=derived,
     )
+    if table["responses"].sum() < rules.minimum_base:
+        for column in derived:
+            hidden[column] = disclosure.SUPPRESSED
+        hidden["suppression"] = hidden["suppression"].where(
+            hidden["suppression"] != "", f"base under {rules.minimum_base}"
+        )
     return hidden.drop(columns="base")
