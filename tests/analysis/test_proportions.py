@@ -50,8 +50,7 @@ def _count(rng: np.random.Generator) -> tuple[int, int]:
     """A base from small, middling or large surveys, and a number of positives often at or near the ends."""
     n = int(rng.integers(1, (20, 300, 20_000)[rng.integers(3)] + 1))
     if rng.random() < 0.25:
-        x = int(rng.choice([0, 1, n - 1, n]))
-        return min(max(x, 0), n), n
+        return int(rng.choice([0, 1, n - 1, n])), n
     return int(rng.integers(0, n + 1)), n
 
 
