@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from statistics import NormalDist
 
 from scipy import stats
 
@@ -46,10 +47,25 @@ def _check_proportion(value: float, name: str) -> float:
     return float(value)
 
 
+# The standard normal from the standard library: scipy.stats.norm gives the
+# same figures but costs about half a millisecond a call, and a report makes
+# thousands of calls.
+NORMAL = NormalDist()
+
+
+def _upper_tail(z: float) -> float:
+    """P(Z > z), accurate far into the tail (1 - cdf would round to 0)."""
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _two_sided(z: float) -> float:
+    return 2 * _upper_tail(abs(z))
+
+
 def _z(confidence: float) -> float:
     if not 0 < confidence < 1:
         raise ValueError(f"The confidence level must be between 0 and 1, not {confidence!r}.")
-    return float(stats.norm.ppf(1 - (1 - confidence) / 2))
+    return NORMAL.inv_cdf(1 - (1 - confidence) / 2)
 
 
 @dataclass(frozen=True)
@@ -152,7 +168,7 @@ def compare(positives1: float, n1: float, positives2: float, n2: float, confiden
     pooled = (x1 + x2) / (n1 + n2)
     standard_error = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     z = difference / standard_error
-    return Comparison(difference, interval, float(2 * stats.norm.sf(abs(z))), Z_TEST)
+    return Comparison(difference, interval, _two_sided(z), Z_TEST)
 
 
 @dataclass(frozen=True)
@@ -197,13 +213,13 @@ def responses_needed(
     h = abs(2 * math.asin(math.sqrt(current)) - 2 * math.asin(math.sqrt(target)))
     if h == 0:
         return None
-    critical = float(stats.norm.ppf(1 - significance / 2))
+    critical = NORMAL.inv_cdf(1 - significance / 2)
 
     def reached(n: float) -> bool:
         shift = h * math.sqrt(n)
-        return stats.norm.sf(critical - shift) + stats.norm.cdf(-critical - shift) >= power
+        return _upper_tail(critical - shift) + _upper_tail(critical + shift) >= power
 
-    n = max(1, math.floor(((critical + stats.norm.ppf(power)) / h) ** 2))
+    n = max(1, math.floor(((critical + NORMAL.inv_cdf(power)) / h) ** 2))
     while not reached(n):
         n += 1
     while n > 1 and reached(n - 1):
