@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import and_, case, distinct, exists, func, select
@@ -113,7 +113,8 @@ def runs_for(questionnaire_keys: Iterable[str]) -> dict[int, RunInfo]:
             wave=wave_name,
             wave_is_baseline=bool(is_baseline),
             opens_on=uk_date(run.opens_at),
-            closes_on=uk_date(run.closes_at),
+            # The last UK day it was open: a run closing at midnight is not open on the day that starts.
+            closes_on=uk_date(run.closes_at - timedelta(microseconds=1)),
             eligible=eligible,
         )
     return runs

@@ -37,6 +37,7 @@ ACTOR = "the command line"
 FIGURE_COLUMNS = ("measure", "period", "numerator", "denominator", "value")
 MAX_FIGURE_ROWS = 10_000
 BREAKDOWN_DERIVED = ["percent", "ci_low", "ci_high"]
+GROUP_TEST_WITHHELD = "Not tested: the test would let a withheld count be worked out."
 
 
 class FigureRefused(ValueError):
@@ -268,6 +269,23 @@ def breakdown(measures: MeasureSet, kind: PeriodKind, as_of: date, by: str) -> p
     survey = measure_counts(measures, library().questionnaires, kind, as_of, by=by)
     counts = survey.counts[survey.counts["period_start"] <= as_of]
     table = breakdowns.breakdown(counts, by=["measure", "period"], group="group")
-    return disclosure.suppress(
+    published = disclosure.suppress(
         table, disclosure_rules(), tables=["measure", "period"], group="group", derived=BREAKDOWN_DERIVED
     )
+    return _withhold_group_tests(published)
+
+
+def _withhold_group_tests(table: pd.DataFrame) -> pd.DataFrame:
+    """The test of whether the groups differ is worked out from every group's counts (a p-value of 1 between two
+    groups of 6 says they are 3 and 3), so it is withheld wherever any count in its table is."""
+    if table.empty:
+        return table
+    hidden = table["positives"].eq(disclosure.SUPPRESSED) | table["n"].eq(disclosure.SUPPRESSED)
+    withheld = hidden.groupby([table["measure"], table["period"]]).transform("any") & table["test"].fillna("").ne("")
+    table = table.copy()
+    for column in ("statistic", "p_value"):
+        table[column] = table[column].astype(object)
+        table.loc[withheld, column] = disclosure.SUPPRESSED
+    table.loc[withheld, "test"] = ""
+    table.loc[withheld, "note"] = GROUP_TEST_WITHHELD
+    return table

@@ -35,13 +35,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from questionnaires import Answers, Question, Questionnaire, QuestionType
 from questionnaires.schema import Section
@@ -323,7 +324,8 @@ def _submitted_at(
     utc = moment.replace(tzinfo=UK).astimezone(UTC).replace(tzinfo=None)
     if run.opens_at is None:
         return utc
-    opens, closes = uk_date(run.opens_at), uk_date(run.closes_at)
+    # The last UK day the run was open: one closing at midnight is not open on the day that starts.
+    opens, closes = uk_date(run.opens_at), uk_date(run.closes_at - timedelta(microseconds=1))
     if not opens <= moment.date() <= closes:
         problems.append(
             f"Row {number}{', column ' + column_letter(position) if position is not None else ''}: "
@@ -378,7 +380,6 @@ def new_run(
     run = SurveyRun(
         slug=runs.free_slug(runs.slug_from_title(title)),
         title=title,
-        questionnaire_version=version,
         questionnaire_version_id=version.id,
         audience_description="Responses collected in another survey tool",
         access=Access.OPEN,
@@ -386,6 +387,10 @@ def new_run(
         retention_months=current_app.config["RESPONSE_RETENTION_MONTHS"],
         updated_at=utcnow(),
     )
+    # Set without the backref: adding the run to version.runs would make the version dirty, and the next
+    # query (looking up the wave, reading the questionnaire) would flush the unfinished run before ``store``
+    # begins its write transaction.
+    set_committed_value(run, "questionnaire_version", version)
     if wave:
         existing = runs.wave_named(wave)
         if existing is not None:
