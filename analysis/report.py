@@ -168,7 +168,8 @@ def measure_report(
     ``counts`` has the columns measure, period, period_start and period_end,
     with positives and n for proportions or value for counts, and optionally
     period_label, responses and eligible (for the response rate). Periods
-    ending after ``as_of`` are left out. ``baselines`` gives, for measures
+    starting after ``as_of`` are left out; the period it falls in is
+    reported as it stands so far. ``baselines`` gives, for measures
     whose baseline is the first wave, that wave's counts (measure, period,
     period_end, positives, n).
     """
@@ -504,7 +505,10 @@ def publish(report: Report, rules: DisclosureRules) -> Report:
     baseline_withheld = np.array([_small_baseline(row, rules) for row in published.to_dict("records")], dtype=bool)
     _withhold(published, ["baseline"], pd.Series(baseline_withheld, index=published.index))
     _withhold(published, BASELINE_CHANGE_COLUMNS, withheld | baseline_withheld)
-    published.loc[withheld, "benchmarks"] = SUPPRESSED
+    published.loc[withheld & published["benchmarks"].fillna("").ne(""), "benchmarks"] = SUPPRESSED
+    # A figure that does not exist (no trajectory, no target) is left empty, not shown as withheld.
+    for column in ESTIMATE_COLUMNS:
+        published.loc[rows[column].isna(), column] = None
     benchmarks = report.benchmarks
     if not benchmarks.empty:
         hidden = set(zip(published.loc[withheld, "measure"], published.loc[withheld, "period"], strict=True))
@@ -518,9 +522,10 @@ def publish(report: Report, rules: DisclosureRules) -> Report:
 
 
 def _withhold(published: pd.DataFrame, columns: list[str], rows: pd.Series) -> None:
+    """Show "c" for the figures of ``rows``; a figure that does not exist (no previous period) stays empty."""
     for column in columns:
         published[column] = published[column].astype(object)
-        published.loc[rows, column] = SUPPRESSED
+        published.loc[np.asarray(rows, dtype=bool) & published[column].notna().to_numpy(), column] = SUPPRESSED
 
 
 def _suppress_counts(counts: pd.DataFrame, rules: DisclosureRules) -> pd.DataFrame:

@@ -29,15 +29,22 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
-def _plain(column: str, value):
-    """A cell as CSV and JSON carry it."""
+def _plain(column: str, value, *, is_count: bool = False):
+    """A cell as CSV and JSON carry it: proportions as percentages, except in the row of a count measure,
+    whose changes, baseline, trajectory and target are counts too."""
     if _missing(value):
         return None
     if value == SUPPRESSED:
         return SUPPRESSED
     if isinstance(value, date):
         return value.isoformat()
-    if column in PROPORTION_COLUMNS or column in ("share", "population_share", "difference", "benchmark_value"):
+    proportion = column in PROPORTION_COLUMNS or column in (
+        "share",
+        "population_share",
+        "difference",
+        "benchmark_value",
+    )
+    if proportion and not is_count:
         return round(float(value) * 100, 1)
     if column in P_VALUE_COLUMNS:
         return float(f"{float(value):.4g}")
@@ -50,7 +57,10 @@ def _plain(column: str, value):
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
-    return [{column: _plain(column, value) for column, value in row.items()} for row in frame.to_dict("records")]
+    return [
+        {column: _plain(column, value, is_count=not _missing(row.get("value"))) for column, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def to_csv(frame: pd.DataFrame) -> str:

@@ -44,6 +44,7 @@ from ..models import (
     utcnow,
 )
 from .runs import Run
+from .uk_time import uk_date
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I to misread
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
@@ -437,7 +438,8 @@ def _store_response(
         id=secrets.token_hex(16),
         run_id=run.id,
         questionnaire_version_id=run.questionnaire_version_id,
-        submitted_month=now.date().replace(day=1),
+        # The UK month, as the measures count responses.
+        submitted_month=uk_date(now).replace(day=1),
     )
     for question in questionnaire.questions:
         given = draft.answers.get(question.key)

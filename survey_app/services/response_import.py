@@ -435,7 +435,7 @@ def store(run: SurveyRun, questionnaire: Questionnaire, responses: list[Imported
             id=secrets.token_hex(16),
             run_id=run.id,
             questionnaire_version_id=run.questionnaire_version_id,
-            submitted_month=imported.submitted_at.date().replace(day=1),
+            submitted_month=uk_date(imported.submitted_at).replace(day=1),
         )
         for key, given in imported.answers.items():
             if key in equality_keys:

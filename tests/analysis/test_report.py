@@ -410,3 +410,13 @@ def test_counts_for_an_unknown_measure_are_refused():
 def test_counts_without_their_columns_are_refused():
     with pytest.raises(ValueError, match="period_end"):
         measure_report(pd.DataFrame({"measure": [], "period": [], "period_start": []}), MeasureSet(()), as_of=AS_OF)
+
+
+def test_figures_that_do_not_exist_stay_empty_when_a_row_is_withheld():
+    # The first period has nothing before it, no trajectory and no benchmark: there is nothing to hide.
+    report = measure_report(counts("pathways", [("2022-23 Q1", 3, 40)]), MeasureSet((survey_measure(),)), as_of=AS_OF)
+    row = publish(report, RULES).rows.iloc[0]
+    assert row["percent"] == SUPPRESSED
+    for column in ("change_since_previous", "change_since_previous_p", "gap_to_trajectory", "target_assurance"):
+        assert pd.isna(row[column]), column
+    assert row["benchmarks"] in ("", None)
