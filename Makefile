@@ -67,7 +67,7 @@ assets: survey_app/static/build/app.css
 database: $(VENV)/.installed
 	$(FLASK) db upgrade
 	$(FLASK) questionnaires load
-	$(FLASK) demo
+	PORT=$(PORT) $(FLASK) demo
 
 run: install database
 	@echo ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -101,7 +102,8 @@ def demo(days: int) -> None:
     emails, password = demo_data.ensure_demo_accounts(instance)
     login = "\n".join(
         [
-            "  Officer area: http://127.0.0.1:5000/sign-in",
+            # make run passes its PORT on to gunicorn, so the address printed is the one served.
+            f"  Officer area: http://127.0.0.1:{os.environ.get('PORT', '5000')}/sign-in",
             *(f"  Sign in as {email}" for email in emails),
             f"  Password for each: {password}",
         ]
