@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, exists, func, select
+from sqlalchemy import and_, case, distinct, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from analysis import periods
@@ -208,16 +208,27 @@ def _frame(query, group, columns: list[str]) -> pd.DataFrame:
 
 def _shared_buckets(measures: list[Measure], runs: dict[int, RunInfo], before, by: str | None) -> pd.DataFrame:
     """One GROUP BY for every measure that counts one answer of one question: by run, month, question and answer."""
-    run_ids = sorted({run_id for measure in measures for run_id in _runs_of(measure, runs)})
-    questions = sorted({measure.source.question for measure in measures})
-    if not run_ids or not questions:
+    # Each set of runs with only the questions measured in it: a question of
+    # the same key in a questionnaire that does not measure it is not read.
+    questions_by_runs: dict[frozenset[int], set[str]] = defaultdict(set)
+    for measure in measures:
+        run_ids = frozenset(_runs_of(measure, runs))
+        if run_ids:
+            questions_by_runs[run_ids].add(measure.source.question)
+    if not questions_by_runs:
         return pd.DataFrame(columns=BUCKET_COLUMNS)
+    wanted = or_(
+        *(
+            and_(Answer.run_id.in_(sorted(run_ids)), Answer.question_key.in_(sorted(questions)))
+            for run_ids, questions in questions_by_runs.items()
+        )
+    )
     month = uk_month(Answer.submitted_at)
     query = select(Answer.run_id, month.label("month"), Answer.question_key, Answer.value, func.count().label("count"))
     query, group = _group_join(query, Answer.response_id, by)
-    query = query.where(
-        Answer.run_id.in_(run_ids), Answer.question_key.in_(questions), *_sent_before(Answer, before)
-    ).group_by(Answer.run_id, month, Answer.question_key, Answer.value, *([group] if group is not None else []))
+    query = query.where(wanted, *_sent_before(Answer, before)).group_by(
+        Answer.run_id, month, Answer.question_key, Answer.value, *([group] if group is not None else [])
+    )
     counted = _frame(query, group, ["run_id", "month", "question_key", "value", "count"])
     return _answer_counts_to_buckets(measures, runs, counted)
 
