@@ -13,6 +13,31 @@ from survey_app.database import begin_write
 from survey_app.extensions import db
 from survey_app.models import EqualityAnswer, EqualityMonitoring, Response, SurveyRun, utcnow
 from survey_app.services.journey import add_answers, new_reference
+from survey_app.services.uk_time import uk_date
+
+
+def add_response(
+    run: SurveyRun,
+    answers: dict[str, str | list[str]],
+    submitted_at: datetime,
+    language: str = "en",
+    plan_reference: str | None = None,
+) -> Response:
+    """Add a response and its answers to the session, in the write transaction already begun (for many at once)."""
+    response = Response(
+        reference=new_reference(),
+        submission_key=secrets.token_hex(16),
+        run_id=run.id,
+        questionnaire_version_id=run.questionnaire_version_id,
+        audience=run.questionnaire_version.audience,
+        language=language,
+        submitted_at=submitted_at,
+        plan_reference=plan_reference,
+    )
+    for key, given in answers.items():
+        add_answers(response, key, given)
+    db.session.add(response)
+    return response
 
 
 def store_response(
@@ -27,25 +52,13 @@ def store_response(
     the equality answers apart from it."""
     submitted_at = submitted_at or utcnow()
     begin_write()
-    response = Response(
-        reference=new_reference(),
-        submission_key=secrets.token_hex(16),
-        run_id=run.id,
-        questionnaire_version_id=run.questionnaire_version_id,
-        audience=run.questionnaire_version.audience,
-        language=language,
-        submitted_at=submitted_at,
-        plan_reference=plan_reference,
-    )
-    for key, given in answers.items():
-        add_answers(response, key, given)
-    db.session.add(response)
+    response = add_response(run, answers, submitted_at, language, plan_reference)
     if equality:
         monitoring = EqualityMonitoring(
             id=secrets.token_hex(16),
             run_id=run.id,
             questionnaire_version_id=run.questionnaire_version_id,
-            submitted_month=submitted_at.date().replace(day=1),
+            submitted_month=uk_date(submitted_at).replace(day=1),
         )
         monitoring.answers.extend(EqualityAnswer(question_key=k, value=v) for k, v in equality.items())
         db.session.add(monitoring)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import secrets
 from datetime import date, datetime
 
 import pandas as pd
@@ -20,13 +19,13 @@ from analysis.breakdowns import NOT_STATED
 from analysis.measures import Filter, MeasureSet, PeriodKind
 from survey_app.database import begin_write
 from survey_app.extensions import db
-from survey_app.models import Response, SurveyRun, Wave, utcnow
+from survey_app.models import SurveyRun, Wave, utcnow
 from survey_app.services import measures as measure_service
 from survey_app.services import questionnaires as questionnaire_service
 from survey_app.services import runs
-from survey_app.services.journey import add_answers, new_reference
 from survey_app.services.measure_counts import EVERYONE, measure_counts
 
+from . import stored
 from .conftest import reset_database
 
 INFORMATION = "send_pathways_information"
@@ -75,27 +74,13 @@ def survey_run(
 
 
 def add_response(run: SurveyRun, submitted_at: datetime, **answers: str | list[str]) -> None:
-    """Add one response to ``run`` sent at ``submitted_at`` (naive UTC), as the journey stores it, in the
-    transaction already begun."""
-    response = Response(
-        reference=new_reference(),
-        submission_key=secrets.token_hex(16),
-        run_id=run.id,
-        questionnaire_version_id=run.questionnaire_version_id,
-        audience=run.questionnaire_version.audience,
-        language="en",
-        submitted_at=submitted_at,
-    )
-    for key, value in answers.items():
-        add_answers(response, key, value)
-    db.session.add(response)
+    """Add one response to ``run`` sent at ``submitted_at`` (naive UTC), in the transaction already begun."""
+    stored.add_response(run, answers, submitted_at)
 
 
 def respond(run: SurveyRun, submitted_at: datetime, **answers: str | list[str]) -> None:
-    """Store one response (see ``add_response``)."""
-    begin_write()
-    add_response(run, submitted_at, **answers)
-    db.session.commit()
+    """Store one response sent at ``submitted_at`` (naive UTC), as the journey stores it."""
+    stored.store_response(run, answers, submitted_at)
 
 
 def shipped(*keys: str) -> MeasureSet:
