@@ -25,6 +25,14 @@ IMAGE_PATTERN = re.compile(r"^[a-z0-9_-]+(/[a-z0-9_-]+)*\.(svg|png)$")
 RESERVED_KEYS = frozenset(
     {"csrf_token", "data", "errors", "meta", "validate", "populate_obj", "process", "submission_key"}
 )
+# Never a question: a plan reference someone types could be anyone's, and
+# would identify a child in an anonymous response. In a run by identified
+# invitation the invitation carries the plan's reference instead.
+PLAN_REFERENCE = "plan_reference"
+PLAN_REFERENCE_REFUSED = (
+    "a plan reference is never asked: in a run by identified invitation it comes from the invitation, "
+    "and other runs keep none"
+)
 OPTION_FIELDS = {"value", "label", "hint", "image", "image_alt"}
 # Which fields of each part may be translated with ``field::language``.
 QUESTIONNAIRE_TEXTS = ("title", "intro", "who_sees_answers")
@@ -194,6 +202,9 @@ class Checker:
             return None
         if value in RESERVED_KEYS:
             self.problem(mapping.line_of(field_name), join(where, field_name), f"'{value}' is a reserved name")
+            return None
+        if value == PLAN_REFERENCE:
+            self.problem(mapping.line_of(field_name), join(where, field_name), PLAN_REFERENCE_REFUSED)
             return None
         return value
 

@@ -13,6 +13,8 @@ from .checking import (
     APART_FLAGS,
     EQUALITY_FILE,
     GROUP_TEXTS,
+    PLAN_REFERENCE,
+    PLAN_REFERENCE_REFUSED,
     QUESTION_TEXTS,
     USE_TEXTS,
     Checker,
@@ -197,6 +199,9 @@ class PageReader:
         checker.allowed_fields(entry, USE_FIELDS, where, USE_TEXTS)
         name = checker.text(entry, "use", where)
         if name is None:
+            return None
+        if name == PLAN_REFERENCE:
+            checker.problem(entry.line_of("use"), f"{where}.use", PLAN_REFERENCE_REFUSED)
             return None
         shared = self.shared.context.get(name)
         if name in self.shared.unavailable:

@@ -296,15 +296,21 @@ class Questionnaire:
             )
             return Question(**values)
 
+        def asked(raw: dict[str, Any]) -> bool:
+            # Versions published before plan references came only from
+            # invitations asked for one to be typed: never ask it again.
+            return raw["key"] != LEGACY_PLAN_REFERENCE
+
         pages = tuple(
             Page(
                 key=page["key"],
                 title=page["title"],
                 hint=page["hint"],
                 translations=page.get("translations", {}),
-                questions=tuple(question(q) for q in page["questions"]),
+                questions=tuple(question(q) for q in page["questions"] if asked(q)),
             )
             for page in data["pages"]
+            if any(asked(q) for q in page["questions"])
         )
         return cls(
             key=data["key"],
@@ -321,6 +327,10 @@ class Questionnaire:
             source=source,
         )
 
+
+# The key of a question that versions published before December 2026 could
+# ask; the loader now refuses it (see checking.PLAN_REFERENCE).
+LEGACY_PLAN_REFERENCE = "plan_reference"
 
 # Fields that say where a definition came from, or which copy it is, not what it means.
 _NOT_PUBLISHED = frozenset({"source", "origin", "language"})

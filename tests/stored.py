@@ -1,7 +1,8 @@
 """Responses stored straight into the database, as the journey stores them.
 
 For tests that need many responses, or answers no person could give through
-the pages (a response from last year, a plan reference set by hand).
+the pages (a response from last year, a plan reference set by hand, as versions that asked for
+one stored it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from survey_app.database import begin_write
 from survey_app.extensions import db
-from survey_app.models import EqualityAnswer, EqualityMonitoring, Response, SurveyRun, utcnow
+from survey_app.models import EqualityAnswer, EqualityMonitoring, Invitation, Response, SurveyRun, utcnow
 from survey_app.services.journey import add_answers, new_reference
 from survey_app.services.uk_time import uk_date
 
@@ -62,5 +63,29 @@ def store_response(
         )
         monitoring.answers.extend(EqualityAnswer(question_key=k, value=v) for k, v in equality.items())
         db.session.add(monitoring)
+    db.session.commit()
+    return response
+
+
+def invited_response(
+    run: SurveyRun,
+    reference: str,
+    answers: dict[str, str | list[str]],
+    submitted_at: datetime | None = None,
+) -> Response:
+    """A response through an identified invitation, stored as the journey stores it: the response
+    carries its invitation and the invitation's plan reference."""
+    begin_write()
+    invitation = Invitation(
+        run_id=run.id,
+        token_hash=secrets.token_hex(32),
+        link_salt=secrets.token_hex(16),
+        reference=reference,
+        used=True,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    response = add_response(run, answers, submitted_at or utcnow(), plan_reference=reference)
+    response.invitation_id = invitation.id
     db.session.commit()
     return response

@@ -261,19 +261,6 @@ def test_an_identified_response_carries_the_invitations_reference(signed_in, bro
     assert "EHC-2024-0042 Answered" in page.text
 
 
-def test_an_open_run_keeps_the_plan_reference_the_respondent_gave(browser):
-    from questionnaires.examples import example_form_values
-
-    def choose(question):
-        return [" EHC-5150 "] if question.key == "plan_reference" else example_form_values(question)
-
-    check = complete(browser, questionnaire(), "ehc-plan-feedback", choose)
-    browser.post_redirect(check, {})
-    db.session.rollback()
-    response = db.session.scalars(select(Response)).one()
-    assert response.plan_reference == "EHC-5150" and response.invitation_id is None
-
-
 def test_an_unknown_link_and_no_link_are_explained(signed_in, browser):
     run = invitation_run()
     invited(signed_in("officer"), run, "reference", "EHC-1")

@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from questionnaires import Answers, AnswerValue, Page, Questionnaire, routing
-from questionnaires.schema import ENGLISH, Section
+from questionnaires.schema import ENGLISH, Audience, Section
 
 from ..database import begin_write
 from ..extensions import db
@@ -389,16 +389,18 @@ def _claim_invitation(run: Run, draft: Progress) -> str | None:
     return None
 
 
-def _plan_reference(run: Run, draft: Progress, from_invitation: str | None) -> str | None:
-    """The invitation's reference, or the one the respondent gave; never in an anonymous run."""
-    if run.access is Access.ANONYMOUS_INVITATIONS:
-        return None
-    if from_invitation:
-        return from_invitation
-    given = draft.answers.get(PLAN_REFERENCE_QUESTION)
-    if isinstance(given, str) and given.strip():
-        return given.strip()[:100]
-    return None
+def links_to_plan(run: Run) -> bool:
+    """Whether a run's responses carry their invitation's plan reference.
+
+    Only by identified invitation, and never a young person's answers. A
+    reference is never typed: one typed could be anyone's, and would identify
+    a child in an anonymous response.
+    """
+    return run.access is Access.IDENTIFIED_INVITATIONS and run.audience != Audience.YOUNG_PERSON
+
+
+def _plan_reference(run: Run, from_invitation: str | None) -> str | None:
+    return (from_invitation or None) if links_to_plan(run) else None
 
 
 def add_answers(response: Response, question_key: str, given: AnswerValue) -> None:
@@ -421,7 +423,7 @@ def _store_response(
     run: Run, questionnaire: Questionnaire, draft: Progress, reference: str, plan_reference: str | None = None
 ) -> None:
     now = utcnow()
-    identified = run.access is Access.IDENTIFIED_INVITATIONS
+    identified = links_to_plan(run)
     response = Response(
         reference=reference,
         submission_key=draft.submission_key,
@@ -432,7 +434,7 @@ def _store_response(
         submitted_at=now,
         # An anonymous run keeps no link from the response to its invitation.
         invitation_id=draft.invitation_id if identified else None,
-        plan_reference=_plan_reference(run, draft, plan_reference),
+        plan_reference=_plan_reference(run, plan_reference),
     )
     equality = EqualityMonitoring(
         id=secrets.token_hex(16),
