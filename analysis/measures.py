@@ -1,7 +1,9 @@
 """Measure definitions: what a board measure counts, where it starts and where it must get to.
 
 A measure has a stable ``key``, a title and a plain-English definition, a
-polarity (whether higher or lower is better) and one source:
+polarity (whether higher or lower is better, or neither: a measure reported
+for information only, such as the number of open plans, is never rated), the
+unit its base counts (responses, plans) and one source:
 
 - ``SurveySource``: one question of one or more questionnaires, named by
   their stable keys, so that new wording in a later version never breaks the
@@ -25,6 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+# What one in the base of a measure is, unless its measures file says: a
+# survey counts responses; a recorded figure counts cases of whatever it is
+# about (the shipped file names them: plans, annual reviews).
+SURVEY_UNIT = "responses"
+RECORDED_UNIT = "cases"
+
 # The answer codes kept apart from every scale (questionnaires.schema), left
 # out of denominators unless a measure says otherwise.
 DONT_KNOW = "dont_know"
@@ -35,10 +43,25 @@ LEFT_OUT_BY_DEFAULT = (DONT_KNOW, NOT_APPLICABLE)
 class Polarity(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
+    # For information only: neither a rise nor a fall is better, so the measure
+    # has no direction of travel, no status, no target and no improvement or
+    # concern in its SPC chart.
+    NONE = "none"
+
+    @property
+    def is_rated(self) -> bool:
+        """Whether one direction is better than the other."""
+        return self is not Polarity.NONE
 
     @property
     def sign(self) -> int:
-        """+1 when a rise is an improvement, -1 when a fall is."""
+        """+1 when a rise is an improvement, -1 when a fall is.
+
+        A measure for information only has no better direction: asking for
+        one is a mistake, so it is refused rather than guessed.
+        """
+        if self is Polarity.NONE:
+            raise ValueError("A measure for information only (polarity none) has no better direction.")
         return 1 if self is Polarity.HIGHER_IS_BETTER else -1
 
 
@@ -152,6 +175,21 @@ class Measure:
     benchmarks: tuple[Benchmark, ...] = ()
     # The plan's own reference for it, such as "SEND6".
     reference: str = ""
+    # What one in the base is, in the plural ("plans", "annual reviews"); ""
+    # for the default of its source (``unit_name``).
+    unit: str = ""
+
+    @property
+    def unit_name(self) -> str:
+        """What one in the base is: the unit given, or responses for a survey and cases for a recorded figure."""
+        if self.unit:
+            return self.unit
+        return RECORDED_UNIT if self.is_recorded else SURVEY_UNIT
+
+    @property
+    def is_rated(self) -> bool:
+        """Whether the measure has a better direction, and so a direction of travel and a status."""
+        return self.polarity.is_rated
 
     @property
     def is_count(self) -> bool:

@@ -53,7 +53,18 @@ FIRST_WAVE = "first_wave"
 SOURCES = ("survey", "composite", "recorded")
 TOP_FIELDS = {"settings", "measures", "populations"}
 SETTINGS_FIELDS = {"minimum_base", "significance", "completed_after", "power"}
-MEASURE_FIELDS = {"key", "reference", "title", "definition", "polarity", "baseline", "targets", "benchmarks", *SOURCES}
+MEASURE_FIELDS = {
+    "key",
+    "reference",
+    "title",
+    "definition",
+    "polarity",
+    "unit",
+    "baseline",
+    "targets",
+    "benchmarks",
+    *SOURCES,
+}
 ANSWER_FIELDS = {"questionnaire", "questionnaires", "positive", "left_out", "audience", "where"}
 SURVEY_FIELDS = {*ANSWER_FIELDS, "question"}
 COMPOSITE_FIELDS = {*ANSWER_FIELDS, "questions", "at_least", "minimum_applicable"}
@@ -66,6 +77,8 @@ POPULATION_FIELDS = {"key", "title", "audience", "question", "source", "counts"}
 # Recorded figures come from systems that count by calendar period; survey waves are for surveys.
 RECORDED_FREQUENCIES = (PeriodKind.QUARTER, PeriodKind.MONTH, PeriodKind.YEAR)
 
+# A unit is plain words in the plural: "plans", "annual reviews", "EHC needs assessments".
+_UNIT = re.compile(r"^[A-Za-z][A-Za-z' -]{0,39}$")
 _PERCENTAGE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*%\s*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -204,11 +217,19 @@ class _Reader(Checker):
         reference = self.text(entry, "reference", where, required=False) or ""
         title = self.text(entry, "title", where)
         definition = self.text(entry, "definition", where)
-        polarity = self.choice(entry, "polarity", where, Polarity, "polarity")
+        polarity = self.polarity(entry, where)
+        unit = self.unit(entry, where)
         source, scale = self.source(entry, where)
         recorded = [name for name in SOURCES if name in entry] == ["recorded"]
         baseline = self.baseline(entry, where, scale, recorded)
         targets = self.targets(entry, where, scale, baseline)
+        if polarity is Polarity.NONE and "targets" in entry:
+            self.problem(
+                entry.line_of("targets"),
+                join(where, "targets"),
+                "a measure with polarity none is for information only, so it cannot have targets: a target needs "
+                "a better direction (higher_is_better or lower_is_better)",
+            )
         benchmarks = self.benchmarks(entry, where, scale)
         if len(self.problems) > before or None in (key, title, definition, polarity, source):
             return None
@@ -222,7 +243,34 @@ class _Reader(Checker):
             targets=targets,
             benchmarks=benchmarks,
             reference=reference,
+            unit=unit or "",
         )
+
+    def polarity(self, entry: LineDict, where: str) -> Polarity | None:
+        if entry.get("polarity") is None:
+            self.problem(
+                entry.line,
+                join(where, "polarity"),
+                "'polarity' is required: higher_is_better, lower_is_better, or none for a measure reported for "
+                "information only",
+            )
+            return None
+        return self.choice(entry, "polarity", where, Polarity, "polarity")
+
+    def unit(self, entry: LineDict, where: str) -> str | None:
+        """What one in the base is, in the plural; None when not given (the source's default) or not usable."""
+        text = self.text(entry, "unit", where, required=False)
+        if text is None:
+            return None
+        if not _UNIT.match(text):
+            self.problem(
+                entry.line_of("unit"),
+                join(where, "unit"),
+                f"must be what the measure counts, in plain words and in the plural, like plans or annual reviews "
+                f"(letters, spaces, hyphens and apostrophes, at most 40), not {describe(text)}",
+            )
+            return None
+        return text
 
     def source(self, entry: LineDict, where: str) -> tuple[Source | None, _Scale | None]:
         """The measure's one source, and what its values are written in (None when that cannot be told)."""

@@ -23,8 +23,10 @@ Each point is then tested against four rules of special cause: a point
 beyond a limit; 7 or more in a row on one side of the mean; 7 or more in a
 row each rising (or each falling); 2 of 3 in a row beyond the same near
 limit (two-thirds of the way from the mean to a limit). A point a rule flags
-is an improvement or a concern depending on the measure's polarity; any
-other point is common cause variation, noise to leave alone.
+is an improvement or a concern depending on the measure's polarity, or
+plainly special cause for a measure reported for information only (polarity
+none), which has no better direction; any other point is common cause
+variation, noise to leave alone.
 
 Assurance says whether the process, as it runs, will meet a target: when
 the target is beyond the limits on the good side every period will pass,
@@ -57,6 +59,8 @@ RULES = (BEYOND_LIMIT, SHIFT, TREND, TWO_OF_THREE)
 DIRECTION_PRIORITY = (BEYOND_LIMIT, TWO_OF_THREE, SHIFT, TREND)
 
 IMPROVEMENT, CONCERN, COMMON_CAUSE = "improvement", "concern", "common cause"
+# A signal with no value judgement, for a measure with no better direction.
+SPECIAL_CAUSE = "special cause"
 CONSISTENTLY_PASSES, CONSISTENTLY_FAILS, INCONSISTENT = "consistently passes", "consistently fails", "inconsistent"
 
 XMR = "XmR"
@@ -116,7 +120,7 @@ def xmr_chart(data: pd.DataFrame, value: str, polarity: Polarity, target: float 
     _check_length(data)
     values = _numbers(data, value)
     if target is not None:
-        target = _check_target(target)
+        target = _check_target(target, polarity)
     moving_ranges = np.abs(np.diff(values))
     kept = moving_ranges[moving_ranges <= MOVING_RANGE_SCREEN * moving_ranges.mean()]
     average_moving_range = float(kept.mean())
@@ -155,7 +159,7 @@ def p_chart(data: pd.DataFrame, positives: str, n: str, polarity: Polarity, targ
         raise ValueError(f"The {n} must be more than 0 in row {data.index[int(np.flatnonzero(empty)[0])]}.")
     check_no_more_than(data, positives, n, counts, bases)
     if target is not None:
-        target = _check_target(target)
+        target = _check_target(target, polarity)
         if not 0 <= target <= 1:
             raise ValueError(f"The target of a p-chart must be a proportion between 0 and 1, not {target!r}.")
     centre = float(counts.sum() / bases.sum())
@@ -205,6 +209,9 @@ def _rules_and_signals(points: pd.DataFrame, polarity: Polarity) -> tuple[list[s
     signals = []
     for i in range(len(points)):
         direction = next((directions[rule][i] for rule in DIRECTION_PRIORITY if directions[rule][i]), 0)
+        if not polarity.is_rated:
+            signals.append(SPECIAL_CAUSE if direction else COMMON_CAUSE)
+            continue
         signed = direction * polarity.sign
         signals.append(IMPROVEMENT if signed > 0 else CONCERN if signed < 0 else COMMON_CAUSE)
     return rules, signals
@@ -290,7 +297,9 @@ def _numbers(data: pd.DataFrame, column: str) -> np.ndarray:
     return data[column].to_numpy(dtype=float)
 
 
-def _check_target(target: float) -> float:
+def _check_target(target: float, polarity: Polarity) -> float:
+    if not polarity.is_rated:
+        raise ValueError("A measure for information only (polarity none) has no target to give assurance against.")
     if isinstance(target, bool | np.bool_) or not isinstance(target, Real) or not math.isfinite(target):
         raise ValueError(f"The target must be a number, not {target!r}.")
     return float(target)

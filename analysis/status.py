@@ -17,6 +17,14 @@ than the baseline, and Red otherwise.
 Direction of travel is "improving" or "declining" only when the change since
 the previous period is significant; otherwise "no significant change", so a
 board is not told that noise from 40 responses is progress.
+
+A measure for information only (polarity none, such as the number of open
+plans) is never rated: its changes are "not rated: for information" and its
+status is "For information".
+
+Target assurance is for a target whose date has come: before then, the
+target is "not due yet", and the status says whether the measure is on track
+for it (against the trajectory).
 """
 
 from __future__ import annotations
@@ -36,16 +44,21 @@ BASELINE = "Baseline"
 NO_TARGET = "No target set"
 NO_BASELINE = "No baseline yet"  # the baseline is the first wave, not yet surveyed
 NO_BASELINE_SET = "No baseline set"  # targets, but nothing to draw the trajectory from
+FOR_INFORMATION = "For information"  # a measure with no better direction (polarity none)
+# The statuses that say nothing about the estimate: a published report may show them beside a withheld one.
+NOT_FROM_THE_ESTIMATE = (INSUFFICIENT_DATA, BASELINE, NO_TARGET, NO_BASELINE, NO_BASELINE_SET, FOR_INFORMATION)
 
 IMPROVING = "improving"
 DECLINING = "declining"
 NO_SIGNIFICANT_CHANGE = "no significant change"
 NO_CHANGE = "no change"
+NOT_RATED = "not rated: for information"
 
 MET_WITH_CONFIDENCE = "met with confidence"
 NOT_MET = "not met"
 NOT_YET_CLEAR = "not yet clear"
 MET = "met"
+NOT_DUE_YET = "not due yet"
 
 
 def at_or_better(value: float, reference: float, polarity: Polarity) -> bool:
@@ -57,9 +70,14 @@ def better(value: float, reference: float, polarity: Polarity) -> bool:
 
 
 def direction_of_travel(difference: float, significant: bool | None, polarity: Polarity) -> str:
-    """Improving, declining or no (significant) change; ``significant`` is None for a count with no test."""
+    """Improving, declining or no (significant) change; ``significant`` is None for a count with no test.
+
+    A measure for information only is not rated, whatever the change.
+    """
     if math.isnan(difference):
         return ""
+    if not polarity.is_rated:
+        return NOT_RATED
     if significant is None:
         if difference == 0:
             return NO_CHANGE
@@ -86,9 +104,14 @@ def rag_status(
     return AMBER if better_than_baseline else RED
 
 
-def target_assurance(estimate: float, interval: Interval | None, target: float, polarity: Polarity) -> str:
+def target_assurance(
+    estimate: float, interval: Interval | None, target: float, polarity: Polarity, *, due: bool = True
+) -> str:
     """Met with confidence when the whole interval is on the right side of the target; not met when it is all on
-    the wrong side; otherwise not yet clear. A count is simply met or not met."""
+    the wrong side; otherwise not yet clear. A count is simply met or not met. A target whose date is still ahead
+    (``due`` False) is not due yet: a figure below it then is no failure."""
+    if not due:
+        return NOT_DUE_YET
     if interval is None:
         return MET if at_or_better(estimate, target, polarity) else NOT_MET
     low, high = (

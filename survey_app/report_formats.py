@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis.disclosure import SUPPRESSED
 from analysis.report import PROPORTION_COLUMNS, Report
+from analysis.status import NOT_YET_CLEAR
 
 FORMATS = ("table", "csv", "json")
 P_VALUE_COLUMNS = ("change_since_previous_p", "change_since_baseline_p", "p_value")
@@ -151,6 +152,8 @@ def _change(row: dict, prefix: str, verdict: str, is_count: bool) -> str:
 def _trajectory(row: dict, is_count: bool) -> str:
     if _missing(row["trajectory"]):
         return ""
+    if row["trajectory"] == SUPPRESSED:
+        return SUPPRESSED
     expected = f"{row['trajectory']:,.0f}" if is_count else whole_percent(row["trajectory"])
     gap = row["gap_to_trajectory"]
     if gap == SUPPRESSED:
@@ -164,14 +167,17 @@ def _target(row: dict, is_count: bool) -> str:
     value = f"{row['target']:,.0f}" if is_count else whole_percent(row["target"])
     text = f"{value} by {row['target_date']:%d %b %Y}: {row['target_assurance']}"
     needed = row["responses_needed"]
-    if not _missing(needed) and row["target_assurance"] == "not yet clear":
-        text += f" (about {_count(needed)} responses would tell)"
+    # How many a period would need is counted in the measure's own unit: responses, plans, annual reviews.
+    if not _missing(needed) and needed != SUPPRESSED and row["target_assurance"] == NOT_YET_CLEAR:
+        text += f" (about {_count(needed)} {row.get('unit') or 'responses'} would tell)"
     return text
 
 
 def _spc(row: dict) -> str:
     if _missing(row["spc_chart"]):
         return ""
+    if row["spc_signal"] == SUPPRESSED:
+        return SUPPRESSED
     rules = f" ({row['spc_rules']})" if row["spc_rules"] else ""
     return f"{row['spc_signal']}{rules}"
 
@@ -179,7 +185,7 @@ def _spc(row: dict) -> str:
 def _response_rate(row: dict) -> str:
     if _missing(row["responses"]):
         return ""
-    if _missing(row["response_rate"]):
+    if _missing(row["response_rate"]) or row["response_rate"] == SUPPRESSED:
         return _count(row["responses"])
     return f"{_count(row['responses'])} of {_count(row['eligible'])} ({whole_percent(row['response_rate'])})"
 
@@ -246,11 +252,15 @@ def to_table(report: Report, measures, legend: str) -> str:
 
 def _plan_line(row: dict, measure) -> str:
     is_count = measure.is_count
-    better = "higher" if measure.polarity.sign > 0 else "lower"
-    parts = [f"{better.capitalize()} is better."]
+    if measure.is_rated:
+        parts = [f"{'Higher' if measure.polarity.sign > 0 else 'Lower'} is better."]
+    else:
+        parts = ["For information: neither a rise nor a fall is better in itself, so it is not rated."]
     baseline = row["baseline"]
     if baseline == SUPPRESSED:
-        parts.append("Baseline: c.")
+        reason = row.get("baseline_suppression") or "to protect a small count"
+        where = f" ({row['baseline_period']})" if row.get("baseline_period") else ""
+        parts.append(f"Baseline{where} withheld: {reason}.")
     elif not _missing(baseline):
         value = f"{baseline:,.0f}" if is_count else whole_percent(baseline)
         where = row["baseline_period"] or f"{row['baseline_date']:%d %b %Y}"
@@ -278,7 +288,8 @@ def _group_test(row: dict) -> str:
 
 
 def breakdown_table(table: pd.DataFrame, measures, question: str, legend: str) -> str:
-    """One section per measure, a line per period and group; the test shown on each period's first line."""
+    """One section per measure, a line per period and group, in the order the table gives them (periods by date);
+    each group by its words, and the test shown on each period's first line."""
     rows = table.to_dict("records")
     sections = [f"By: {question}"]
     for measure in measures.measures:
@@ -291,8 +302,8 @@ def breakdown_table(table: pd.DataFrame, measures, question: str, legend: str) -
             shown_test.add(row["period"])
             lines.append(
                 [
-                    row["period"] if first else "",
-                    row["group"] or "Not stated",
+                    (row.get("period_label") or row["period"]) if first else "",
+                    row.get("group_label") or row["group"] or "Not stated",
                     f"{whole_percent(row['percent'])} ({_count(row['positives'])} of {_count(row['n'])})",
                     _interval(row),
                     _group_test(row) if first else "",

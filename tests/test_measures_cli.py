@@ -6,14 +6,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
+from analysis import periods
+from analysis.measures import PeriodKind
+from analysis.measures_file import DEFAULT_FILE, load_measures
 from analysis.report import COLUMNS
 from survey_app.extensions import db
-from survey_app.models import RecordedFigure
+from survey_app.models import RecordedFigure, utcnow
+from survey_app.services import measures as measure_service
+from survey_app.services.uk_time import uk_date
 
 from .test_measure_counts import INFORMATION, make_wave, respond, survey_run
 
@@ -400,7 +405,7 @@ def test_the_breakdown_by_a_context_question_names_each_group_and_not_stated(app
     result = succeeds(app, "measures", "breakdown", "--by", "locality", "--as-of", "2024-06-30", "--period", "quarter")
     assert result.stdout.startswith("By: Which area do you live in?")
     lines = result.stdout.splitlines()
-    assert any(line.split("  ")[0] == "2024-25 Q1" for line in lines)
+    assert any(line.split("  ")[0] == "2024-25 Q1 (April to June 2024)" for line in lines)
     assert any("Not stated" in line for line in lines)
     # North and south are 3 of 6 each, withheld. A test saying they do not differ at all (p=1) would give them away.
     assert "p=" not in result.stdout
@@ -416,3 +421,153 @@ def test_the_breakdown_by_a_context_question_names_each_group_and_not_stated(app
 
     errors = refused(app, "measures", "breakdown", "--by", "pathways_information")
     assert "'pathways_information' is not a context question." in errors
+
+
+# A figure for a period that has not ended ------------------------------------------
+
+
+def test_a_figure_for_a_quarter_still_in_progress_is_refused_with_the_day_it_ends():
+    measures = load_measures(DEFAULT_FILE)
+    with pytest.raises(measure_service.FigureRefused) as raised:
+        measure_service.check_figure(measures, OPEN_PLANS, "2026-27 Q3", value="2710", today=date(2026, 12, 4))
+    assert str(raised.value) == (
+        "2026-27 Q3 has not ended yet (it ends on 31 December 2026): record its figure after then."
+    )
+    assert raised.value.field == "period"
+    # On the last day it has not ended either; the day after, it has.
+    with pytest.raises(measure_service.FigureRefused):
+        measure_service.check_figure(measures, OPEN_PLANS, "2026-27 Q3", value="2710", today=date(2026, 12, 31))
+    figure = measure_service.check_figure(measures, OPEN_PLANS, "2026-27 Q3", value="2710", today=date(2027, 1, 1))
+    assert figure.value == 2710
+
+
+def test_recording_or_importing_a_period_that_has_not_ended_is_refused(app, survey_db, tmp_path):
+    current = periods.period_of(uk_date(utcnow()), PeriodKind.QUARTER)
+    errors = refused(app, "measures", "record", REVIEWS, current.key, "--numerator", "5", "--denominator", "9")
+    assert errors.startswith(f"Not recorded: {current.key} has not ended yet (it ends on {current.end.day} ")
+    errors = refused(app, "measures", "record", OPEN_PLANS, "2099-00 Q1", "--value", "2039")
+    assert "2099-00 Q1 has not ended yet (it ends on 30 June 2099): record its figure after then." in errors
+    errors = refused(app, "measures", "import", write_csv(tmp_path, GOOD_FILE + f"{REVIEWS},{current.key},150,200,\n"))
+    assert f"Row 6, column B (period): {current.key} has not ended yet" in errors
+    assert figures_saved() == []
+
+
+# What a withheld figure would give away ------------------------------------------------
+
+
+def test_a_withheld_change_shows_no_direction_or_test_in_any_format(app, survey_db):
+    """4 of 9 annual reviews in time: the change to and from it, its direction and its test are all withheld."""
+    record(app, REVIEWS, "2024-25 Q1", "--numerator", "50", "--denominator", "100")
+    record(app, REVIEWS, "2024-25 Q2", "--numerator", "4", "--denominator", "9")
+    record(app, REVIEWS, "2024-25 Q3", "--numerator", "60", "--denominator", "100")
+    options = ("--as-of", "2025-01-31", "--measure", REVIEWS)
+    rows = rows_of(report_json(app, *options), REVIEWS)
+    csv_rows = {row["period"]: row for row in report_csv(app, *options)}
+    for period in ("2024-25 Q2", "2024-25 Q3"):
+        for column in ("change_since_previous", "change_since_previous_p", "change_since_previous_test"):
+            assert rows[period][column] == "c" and csv_rows[period][column] == "c", (period, column)
+        assert rows[period]["direction_of_travel"] == csv_rows[period]["direction_of_travel"] == "c"
+    assert rows["2024-25 Q2"]["spc_signal"] is None  # fewer than 12 periods: no chart at all
+    table = succeeds(app, "measures", "report", *options).stdout
+    lines = [line for line in table.splitlines() if line.startswith(("2024-25 Q2", "2024-25 Q3"))]
+    assert len(lines) == 2
+    for line in lines:
+        for word in ("improving", "declining", "no significant change", "p="):
+            assert word not in line, (word, line)
+
+
+def test_responses_are_withheld_where_they_would_give_away_a_small_dont_know(app, survey_db):
+    """22 responses and n of 20 would say 2 answered "Don't know": responses are withheld, in every measure of the
+    same questionnaire, which all show the same 22."""
+    run = survey_run(INFORMATION, "information-dont-know")
+    for number in range(22):
+        rating = "dont_know" if number >= 20 else "good" if number < 12 else "poor"
+        respond(
+            run,
+            datetime(2024, 5, 1 + number, 9),
+            pathways_information=rating,
+            understand_support_arranged="strongly_agree" if number % 2 else "disagree",
+        )
+    report = report_json(app, "--as-of", "2024-06-30")
+    information = rows_of(report, INFORMATION_GOOD)["2024-25 Q1"]
+    understand = rows_of(report, "understand_support_arranged")["2024-25 Q1"]
+    assert (information["positives"], information["n"], information["responses"]) == (12, 20, "c")
+    assert (understand["positives"], understand["n"], understand["responses"]) == (11, 22, "c")
+    assert 22 not in information.values() and 22 not in [information["responses"], understand["responses"]]
+    table = succeeds(app, "measures", "report", "--as-of", "2024-06-30", "--measure", INFORMATION_GOOD).stdout
+    line = next(line for line in table.splitlines() if line.startswith("2024-25 Q1"))
+    assert "60% (12 of 20)" in line and " 22 " not in line and line.split("  ")[-1] != "22"
+
+
+# Measures for information only, targets not yet due, units, withheld baselines ------------
+
+
+def test_open_plans_are_for_information_only(app, survey_db):
+    for period, value in (("2024-25 Q1", "2039"), ("2024-25 Q2", "2101"), ("2024-25 Q3", "2160")):
+        record(app, OPEN_PLANS, period, "--value", value)
+    rows = rows_of(report_json(app, "--as-of", "2025-01-31", "--measure", OPEN_PLANS), OPEN_PLANS)
+    q3 = rows["2024-25 Q3"]
+    assert (q3["polarity"], q3["unit"]) == ("none", "plans")
+    assert (q3["change_since_previous"], q3["direction_of_travel"], q3["status"]) == (
+        59,
+        "not rated: for information",
+        "For information",
+    )
+    table = succeeds(app, "measures", "report", "--as-of", "2025-01-31", "--measure", OPEN_PLANS).stdout
+    assert "For information: neither a rise nor a fall is better in itself, so it is not rated." in table
+    assert "declining" not in table and "concern" not in table and "Lower is better" not in table
+
+
+def test_a_target_still_ahead_is_not_due_yet(app, survey_db):
+    record(app, TIMELINESS, "2024-25 Q1", "--numerator", "12", "--denominator", "19")
+    row = rows_of(report_json(app, "--as-of", "2024-12-31", "--measure", TIMELINESS), TIMELINESS)["2024-25 Q1"]
+    assert (row["target"], row["target_date"], row["target_assurance"]) == (75.0, "2028-03-31", "not due yet")
+    assert row["unit"] == "plans"
+    table = succeeds(app, "measures", "report", "--as-of", "2024-12-31", "--measure", TIMELINESS).stdout
+    assert "75% by 31 Mar 2028: not due yet" in table
+    assert "not met" not in table and "responses would tell" not in table
+
+
+def test_a_withheld_first_wave_baseline_is_named_as_withheld_and_why(app, survey_db):
+    wave = make_wave("Spring 2024", baseline=True)
+    run = survey_run(INFORMATION, "information-small-wave", datetime(2024, 4, 1), datetime(2024, 5, 31), wave)
+    for number in range(8):
+        respond(run, datetime(2024, 4, 1 + number, 9), pathways_information="good" if number < 5 else "poor")
+    options = ("--as-of", "2024-12-31", "--period", "wave", "--measure", INFORMATION_GOOD)
+    table = succeeds(app, "measures", "report", *options).stdout
+    assert "Baseline (Spring 2024) withheld: fewer than 10 responses." in table
+    assert "Baseline: c" not in table
+    row = rows_of(report_json(app, *options), INFORMATION_GOOD)["Spring 2024"]
+    assert (row["baseline"], row["baseline_suppression"]) == ("c", "fewer than 10 responses")
+
+
+# Breakdowns in date order, by the groups' words ------------------------------------------
+
+
+def test_a_breakdown_lists_waves_by_date_and_groups_by_their_words(app, survey_db):
+    """Autumn comes before Spring in the alphabet, but Spring 2024 ran first."""
+    spring = make_wave("Spring 2024", baseline=True)
+    autumn = make_wave("Autumn 2024")
+    spring_run = survey_run(INFORMATION, "information-spring", datetime(2024, 4, 1), datetime(2024, 5, 31), spring)
+    autumn_run = survey_run(INFORMATION, "information-autumn", datetime(2024, 10, 1), datetime(2024, 11, 30), autumn)
+    for run, month in ((spring_run, 4), (autumn_run, 10)):
+        for number in range(48):
+            respond(
+                run,
+                datetime(2024, month, 1 + number % 28, 9),
+                pathways_information="good" if number % 3 else "poor",
+                locality="east" if number % 2 else "north",
+            )
+    options = ("measures", "breakdown", "--by", "locality", "--as-of", "2024-12-31", "--measure", INFORMATION_GOOD)
+    table = succeeds(app, *options).stdout
+    assert table.index("Spring 2024") < table.index("Autumn 2024")
+    lines = [line for line in table.splitlines() if " of 24)" in line]
+    groups = [line[len("Spring 2024  ") :].split("  ")[0] for line in lines]
+    assert groups == ["North", "East"] * 2
+    # North is offered before East, whatever their codes.
+    assert table.index("North") < table.index("East")
+
+    rows = list(csv.DictReader(io.StringIO(succeeds(app, *options, "--format", "csv").stdout)))
+    assert [row["period"] for row in rows] == ["Spring 2024"] * 2 + ["Autumn 2024"] * 2
+    assert [(row["group"], row["group_label"]) for row in rows[:2]] == [("north", "North"), ("east", "East")]
+    assert rows[0]["period_label"] == "Spring 2024" and rows[0]["period_start"] == "2024-04-01"

@@ -32,12 +32,16 @@ from . import audit, csv_files
 from .csv_files import CsvFileRefused, column_letter
 from .measure_counts import EVERYONE, measure_counts
 from .questionnaires import library
+from .uk_time import uk_date
 
 ACTOR = "the command line"
 FIGURE_COLUMNS = ("measure", "period", "numerator", "denominator", "value")
 MAX_FIGURE_ROWS = 10_000
 BREAKDOWN_DERIVED = ["percent", "ci_low", "ci_high"]
 GROUP_TEST_WITHHELD = "Not tested: the test would let a withheld count be worked out."
+NOT_STATED_LABEL = "Not stated"
+# A breakdown's period, as the report names and dates it.
+PERIOD_COLUMNS = ("measure", "period", "period_label", "period_start", "period_end")
 
 
 class FigureRefused(ValueError):
@@ -83,8 +87,16 @@ def check_figure(
     numerator: str | int | None = None,
     denominator: str | int | None = None,
     value: str | float | None = None,
+    *,
+    today: date | None = None,
 ) -> Figure:
-    """A figure for a recorded measure, or ``FigureRefused`` saying what is wrong with it."""
+    """A figure for a recorded measure, or ``FigureRefused`` saying what is wrong with it.
+
+    A period that has not ended (by ``today``, the UK date unless given) is
+    refused: its figure would be a part-period figure reported as the whole,
+    and one for a period still ahead would be left out of every report until
+    then, with nothing to say so.
+    """
     measure = measures.measure(key)
     if measure is None:
         recorded_keys = ", ".join(m.key for m in measures.measures if m.is_recorded) or "none"
@@ -104,6 +116,12 @@ def check_figure(
             "period",
             f"'{key}' is recorded by {frequency.value}, so its period is written like {example}, not '{period}'.",
         )
+    today = today or uk_date(utcnow())
+    if found.end >= today:
+        raise FigureRefused(
+            "period",
+            f"{found.key} has not ended yet (it ends on {_written(found.end)}): record its figure after then.",
+        )
     if measure.source.kind is RecordedKind.PROPORTION:
         if value not in (None, ""):
             raise FigureRefused("value", f"'{key}' is a percentage: give a numerator and a denominator, not a value.")
@@ -122,6 +140,11 @@ def check_figure(
             f"'{key}' is a count: give a value, not a numerator and denominator.",
         )
     return Figure(key, found, None, None, float(_whole(value, "value", key)))
+
+
+def _written(day: date) -> str:
+    """31 December 2026."""
+    return f"{day.day} {day:%B %Y}"
 
 
 def _whole(given: str | int | float | None, name: str, key: str) -> int:
@@ -265,14 +288,51 @@ def published_report(measures: MeasureSet, kind: PeriodKind, as_of: date) -> Rep
 
 
 def breakdown(measures: MeasureSet, kind: PeriodKind, as_of: date, by: str) -> pd.DataFrame:
-    """Each survey measure's groups by the context question ``by`` in every period, with disclosure control."""
+    """Each survey measure's groups by the context question ``by`` in every period, with disclosure control.
+
+    Measures are in the measures file's order, periods in date order (a wave
+    by when it ran, not by its name), and groups in the order the question
+    offers its answers, with people who did not say last. ``group`` is the
+    answer's code, stable for other systems; ``group_label`` is its words.
+    """
     survey = measure_counts(measures, library().questionnaires, kind, as_of, by=by)
     counts = survey.counts[survey.counts["period_start"] <= as_of]
-    table = breakdowns.breakdown(counts, by=["measure", "period"], group="group")
+    labels = group_labels(by)
+    order = {code: position for position, code in enumerate(labels)}
+    measure_order = {measure.key: position for position, measure in enumerate(measures.measures)}
+    counts = counts.assign(
+        _measure=counts["measure"].map(measure_order),
+        _group=counts["group"].map(
+            lambda code: len(order) + 1 if code == breakdowns.NOT_STATED else order.get(code, len(order))
+        ),
+    ).sort_values(["_measure", "period_start", "period_end", "period", "_group", "group"], kind="stable")
+    counts = counts.drop(columns=["_measure", "_group"])
+    table = breakdowns.breakdown(counts, by=[*PERIOD_COLUMNS], group="group")
+    table.insert(
+        table.columns.get_loc("group") + 1, "group_label", table["group"].map(lambda code: _label(labels, code))
+    )
     published = disclosure.suppress(
         table, disclosure_rules(), tables=["measure", "period"], group="group", derived=BREAKDOWN_DERIVED
     )
     return _withhold_group_tests(published)
+
+
+def group_labels(question: str) -> dict[str, str]:
+    """The answers of the context question ``question``, code to words, in the order the questionnaires offer
+    them (the first wording found, where questionnaires differ)."""
+    labels: dict[str, str] = {}
+    for questionnaire in library().questionnaires.values():
+        asked = questionnaire.question(question)
+        if asked is not None:
+            for option in asked.options:
+                labels.setdefault(option.value, option.label)
+    return labels
+
+
+def _label(labels: dict[str, str], code: str) -> str:
+    if code == breakdowns.NOT_STATED:
+        return NOT_STATED_LABEL
+    return labels.get(code, code)
 
 
 def _withhold_group_tests(table: pd.DataFrame) -> pd.DataFrame:

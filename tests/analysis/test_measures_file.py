@@ -533,6 +533,39 @@ def test_missing_title_definition_and_polarity(tmp_path: Path) -> None:
     assert_problem(problems, 2, "measures[0].polarity", "'polarity' is required")
 
 
+def test_polarity_none_is_a_measure_for_information_only(tmp_path: Path) -> None:
+    text = variant(COUNT, "polarity: lower_is_better", "polarity: none")
+    (measure,) = load_measures(write(tmp_path, text)).measures
+    assert measure.polarity is Polarity.NONE and not measure.is_rated
+    problem = assert_only(
+        problems_in(tmp_path, variant(COUNT, "    polarity: lower_is_better\n", "")), 2, "measures[0].polarity"
+    )
+    assert "none for a measure reported for information only" in problem.message
+
+
+def test_a_measure_for_information_only_cannot_have_targets(tmp_path: Path) -> None:
+    text = (
+        variant(COUNT, "polarity: lower_is_better", "polarity: none")
+        + "    targets:\n      - {value: 2000, by: 2027-03-31}\n"
+    )
+    problem = assert_only(problems_in(tmp_path, text), line_of(text, "targets:"), "measures[0].targets")
+    assert "polarity none is for information only, so it cannot have targets" in problem.message
+    assert "higher_is_better or lower_is_better" in problem.message
+
+
+def test_a_unit_names_what_the_base_counts(tmp_path: Path) -> None:
+    (plain,) = load_measures(write(tmp_path, RECORDED)).measures
+    assert (plain.unit, plain.unit_name) == ("", "cases")
+    (survey,) = load_measures(write(tmp_path, SURVEY)).measures
+    assert survey.unit_name == "responses"
+    text = variant(RECORDED, "    recorded:\n", "    unit: EHC plans\n    recorded:\n")
+    (named,) = load_measures(write(tmp_path, text)).measures
+    assert named.unit_name == "EHC plans"
+    for bad in ("'3 plans'", "'plans; drop table'", "''", "[plans]"):
+        text = variant(RECORDED, "    recorded:\n", f"    unit: {bad}\n    recorded:\n")
+        assert_only(problems_in(tmp_path, text), line_of(text, "unit:"), "measures[0].unit")
+
+
 def test_a_measure_needs_exactly_one_source(tmp_path: Path) -> None:
     no_source = SURVEY.split("    survey:")[0]
     assert_only(
@@ -1053,6 +1086,9 @@ def test_the_shipped_measures_cover_the_board_measures(library) -> None:
     send1 = shipped.measure("open_ehc_plans")
     assert send1.reference == "SEND1" and send1.is_count and send1.source.accumulation is Accumulation.SNAPSHOT
     assert "for information" in send1.definition
+    # For information only: neither a rise nor a fall in the number of plans is good in itself.
+    assert send1.polarity is Polarity.NONE and not send1.targets and send1.unit_name == "plans"
+    assert send6.unit_name == "plans" and shipped.measure("annual_reviews_in_timescale").unit_name == "annual reviews"
     send9 = shipped.measure("annual_reviews_in_timescale")
     assert send9.reference == "SEND9" and send9.source.accumulation is Accumulation.PERIOD
     (population,) = shipped.populations

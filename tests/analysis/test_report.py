@@ -33,7 +33,7 @@ from analysis.measures import (
 from analysis.periods import parse_period
 from analysis.recorded import recorded_counts
 from analysis.report import COLUMNS, measure_report, publish
-from survey_app.report_formats import whole_percent
+from survey_app.report_formats import to_table, whole_percent
 
 AS_OF = date(2030, 1, 1)
 RULES = DisclosureRules()
@@ -286,7 +286,8 @@ def test_a_cumulative_figure_is_compared_with_the_same_period_a_year_before():
 
 
 def test_target_assurance_reads_the_interval():
-    measure = survey_measure(targets=(Target(0.5, AS_OF),))
+    # The target is due on the last day of the period.
+    measure = survey_measure(targets=(Target(0.5, date(2023, 3, 31)),))
     got = {
         figures: rows_of(measure, [("2022-23 Q4", *figures)]).iloc[0]["target_assurance"]
         for figures in [(70, 100), (30, 100), (52, 100)]
@@ -338,7 +339,9 @@ def test_cumulative_quarters_get_no_spc_chart():
 
 
 def test_publishing_withholds_small_counts_and_what_they_give_away():
-    measure = survey_measure(baseline=Baseline(value=0.4, date=date(2021, 3, 31)), targets=(Target(0.8, AS_OF),))
+    measure = survey_measure(
+        baseline=Baseline(value=0.4, date=date(2021, 3, 31)), targets=(Target(0.8, date(2022, 9, 30)),)
+    )
     report = measure_report(
         counts(measure.key, [("2022-23 Q1", 30, 60), ("2022-23 Q2", 3, 40), ("2022-23 Q3", 20, 40)]),
         MeasureSet((measure,)),
@@ -420,3 +423,74 @@ def test_figures_that_do_not_exist_stay_empty_when_a_row_is_withheld():
     for column in ("change_since_previous", "change_since_previous_p", "gap_to_trajectory", "target_assurance"):
         assert pd.isna(row[column]), column
     assert row["benchmarks"] in ("", None)
+
+
+# A measure for information only, targets not yet due, and the unit of "responses needed".
+
+
+def test_a_count_for_information_only_has_no_direction_status_or_value_judgement():
+    """Open plans rise every quarter: that is neither declining nor a concern, and it has no status."""
+    plans = Measure(
+        key="open_ehc_plans",
+        title="Open EHC plans",
+        definition="Open plans at the end of each quarter.",
+        polarity=Polarity.NONE,
+        source=RecordedSource(RecordedKind.COUNT, PeriodKind.QUARTER, Accumulation.SNAPSHOT),
+        baseline=Baseline(value=2400, date=date(2021, 3, 31)),
+        benchmarks=(Benchmark("Statistical neighbours", 2500, date(2021, 3, 31), "DfE"),),
+        unit="plans",
+    )
+    frame = counts(plans.key, [(key, 0, 0) for key in QUARTERS[:14]]).assign(
+        positives=None, n=None, value=[2480.0 + 40 * i for i in range(14)]
+    )
+    report = measure_report(frame, MeasureSet((plans,)), as_of=AS_OF)
+    rows = report.rows
+    assert set(rows["direction_of_travel"].dropna()) == {status.NOT_RATED}
+    assert set(rows["since_baseline"]) == {status.NOT_RATED}
+    assert set(rows["status"]) == {status.FOR_INFORMATION}
+    assert rows["target_assurance"].isna().all() and rows["trajectory"].isna().all()
+    assert set(rows["polarity"]) == {"none"} and set(rows["unit"]) == {"plans"}
+    # A steady rise is special cause (a trend, a shift), but not a concern.
+    assert set(rows["spc_signal"]) == {"special cause"}
+    assert "higher" in rows["benchmarks"].iloc[-1] and "better" not in rows["benchmarks"].iloc[-1]
+    published = publish(report, RULES).rows
+    assert "declining" not in published.to_csv() and "concern" not in published.to_csv()
+
+
+def test_a_target_whose_date_is_ahead_is_not_due_yet_and_the_status_reads_the_trajectory():
+    measure = survey_measure(
+        baseline=Baseline(value=0.4, date=date(2021, 3, 31), n=400), targets=(Target(0.8, date(2025, 3, 31)),)
+    )
+    rows = rows_of(measure, [("2022-23 Q4", 45, 100), ("2024-25 Q4", 45, 100)])
+    early, due = rows.loc["2022-23 Q4"], rows.loc["2024-25 Q4"]
+    # 45% two years before the target is behind the trajectory (60% by then), not a target missed.
+    assert early["target_assurance"] == status.NOT_DUE_YET
+    assert early["trajectory"] == pytest.approx(0.6, abs=0.001)
+    assert early["status"] == status.RED
+    # On the target's date it is assessed.
+    assert due["target_assurance"] == status.NOT_MET
+
+
+def test_responses_needed_is_in_the_measure_s_unit_and_not_given_for_a_count():
+    send6 = Measure(
+        key="send6",
+        title="Plans in 20 weeks",
+        definition="Recorded.",
+        polarity=Polarity.HIGHER_IS_BETTER,
+        source=RecordedSource(RecordedKind.PROPORTION, PeriodKind.QUARTER, Accumulation.PERIOD),
+        targets=(Target(0.5, date(2023, 3, 31)),),
+        unit="plans",
+    )
+    survey = survey_measure(targets=(Target(0.5, date(2023, 3, 31)),))
+    measures = MeasureSet((send6, survey))
+    frame = pd.concat([counts("send6", [("2022-23 Q4", 52, 100)]), counts("pathways", [("2022-23 Q4", 52, 100)])])
+    report = publish(measure_report(frame, measures, as_of=AS_OF), RULES)
+    needed = report.rows.set_index("measure")["responses_needed"]
+    assert needed["send6"] == needed["pathways"] > 1000
+    table = to_table(report, measures, "")
+    assert f"(about {needed['send6']:,} plans would tell)" in table
+    assert f"(about {needed['pathways']:,} responses would tell)" in table
+    tribunals = recorded_measure("tribunals", RecordedKind.COUNT, Accumulation.PERIOD, targets=(Target(5, AS_OF),))
+    frame = counts("tribunals", [("2022-23 Q1", 0, 0)]).assign(positives=None, n=None, value=[12.0])
+    row = measure_report(frame, MeasureSet((tribunals,)), as_of=AS_OF).rows.iloc[0]
+    assert pd.isna(row["responses_needed"]) and row["unit"] == "cases"

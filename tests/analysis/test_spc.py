@@ -19,6 +19,7 @@ from analysis.spc import (
     INCONSISTENT,
     MINIMUM_POINTS,
     SHIFT,
+    SPECIAL_CAUSE,
     TREND,
     TWO_OF_THREE,
     SpcChart,
@@ -265,6 +266,27 @@ def test_the_same_special_cause_is_an_improvement_for_one_polarity_and_a_concern
     good = high == (polarity is HIGHER)
     assert chart.points["signal"].iloc[position] == (IMPROVEMENT if good else CONCERN)
     assert chart.points["signal"].iloc[0] == COMMON_CAUSE
+
+
+@pytest.mark.parametrize(
+    ("start", "inserted", "position"),
+    [(9, [4], 9), (9, [-4], 9), (9, [2.2, 1.5, 2.2], 11), (9, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7], 9)],
+    ids=["beyond upper", "beyond lower", "2 of 3 high", "rising"],
+)
+def test_a_measure_for_information_only_has_special_cause_without_improvement_or_concern(start, inserted, position):
+    chart = wave_with(start, inserted, Polarity.NONE)
+    assert chart.points["rules"].iloc[position] != ""
+    assert chart.points["signal"].iloc[position] == SPECIAL_CAUSE
+    assert set(chart.points["signal"]) == {SPECIAL_CAUSE, COMMON_CAUSE}
+    # The same rules flag the same points as for a rated measure.
+    assert chart.points["rules"].tolist() == wave_with(start, inserted, HIGHER).points["rules"].tolist()
+    counts = pd.DataFrame({"x": [40 + (5 if i == 9 else 0) for i in range(14)], "n": [50] * 14})
+    assert set(p_chart(counts, "x", "n", "none").points["signal"]) <= {SPECIAL_CAUSE, COMMON_CAUSE}
+
+
+def test_a_measure_for_information_only_has_no_target_to_assure():
+    with pytest.raises(ValueError, match="for information only"):
+        xmr(WAVE, Polarity.NONE, target=1)
 
 
 def test_shift_and_a_point_beyond_a_limit_decide_the_direction_over_a_trend():

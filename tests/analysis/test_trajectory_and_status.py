@@ -129,3 +129,18 @@ def test_target_assurance(interval, target, polarity, expected):
 def test_a_count_simply_meets_its_target_or_not():
     assert status.target_assurance(80, None, 75, HIGHER) == status.MET
     assert status.target_assurance(70, None, 75, HIGHER) == status.NOT_MET
+
+
+def test_a_measure_for_information_only_is_not_rated():
+    none = Polarity.NONE
+    assert status.direction_of_travel(0.12, True, none) == status.NOT_RATED
+    assert status.direction_of_travel(-62.0, None, none) == status.NOT_RATED
+    with pytest.raises(ValueError, match="no better direction"):
+        status.at_or_better(1, 0, none)
+
+
+def test_a_target_whose_date_is_ahead_is_not_due_yet():
+    # 30% against a target of 85% is not a failure while there is time to reach it.
+    assert status.target_assurance(0.3, Interval(0.2, 0.4), 0.85, HIGHER, due=False) == status.NOT_DUE_YET
+    assert status.target_assurance(70, None, 75, HIGHER, due=False) == status.NOT_DUE_YET
+    assert status.target_assurance(0.3, Interval(0.2, 0.4), 0.85, HIGHER, due=True) == status.NOT_MET
