@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -185,7 +189,52 @@ def _refused(file: Path, refused: CsvFileRefused) -> None:
     )
 
 
-@responses_cli.command("import")
+IMPORT_HELP = """Import responses collected elsewhere (such as a baseline run in another survey tool) from a CSV file.
+
+Into an existing run (--run), or into a closed run made for them (--new-run with --questionnaire), dated from the
+file's first response to its last.
+
+\b
+The CSV file (UTF-8: in Excel, "CSV UTF-8"), one row per response after the header row:
+  submitted_at   when the response was sent, in UK time (GMT or BST, as the clocks
+                 showed): 2021-11-14, 14/11/2021 or 14/11/21, with a time if known
+                 (2021-11-14 09:30, 14/11/2021 09:30:15); a date alone is taken as
+                 12:00. Or ISO 8601 with an offset: 2021-11-14T09:30:00Z,
+                 2021-06-14T09:30:00+01:00. Day first: never 11/14/2021.
+                 Another name for it goes in the mapping file; or give
+                 --submitted-on for a file with no dates.
+  a question     headed by its key (pathways_information) or its English
+                 wording; the answer's code (very_good) or wording in any of
+                 the questionnaire's languages (Very good), case and spacing
+                 ignored. Several answers in one cell: separated by ; or |.
+                 Numbers, and dates (2021-11-14 or 14/11/2021), within the
+                 question's limits. An empty cell is not answered.
+  plan_reference refused: plan references come only from identified invitations.
+Rows that are wholly empty are skipped. Up to 100,000 responses and 50 MB a file.
+
+\b
+A mapping file (--mapping, YAML) gives another tool's names:
+  columns:                      # heading: question key, or submitted_at
+    "Date submitted": submitted_at
+    "Q4. How would you rate the information?": pathways_information
+  answers:                      # per question, answer as written: code
+    pathways_information:
+      "Excellent": very_good
+  ignore: ["Respondent ID", "IP Address"]
+
+Every cell is checked before anything is stored, and a file with any problem is refused whole, each problem named by
+its row and column. The responses are then stored in batches, so people answering surveys at the same time are not
+held up; if the import stops part-way (an error, Ctrl+C), what it stored is removed. A file already imported into a
+run is refused. Progress goes to standard error. More in the README, "Importing responses".
+
+\b
+Examples in the repository:
+  examples/responses.csv
+  examples/other-tool.csv with --mapping examples/other-tool-mapping.yaml
+"""
+
+
+@responses_cli.command("import", help=IMPORT_HELP)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--run", "slug", help="The survey run to import into, by the name in its link.")
 @click.option("--new-run", "title", help="Or: make a closed run with this title for the file's responses.")
@@ -193,7 +242,11 @@ def _refused(file: Path, refused: CsvFileRefused) -> None:
 @click.option("--wave", help="With --new-run: the wave it belongs to (made if there is none of that name).")
 @click.option("--baseline-wave", is_flag=True, help="With --new-run and a new --wave: the wave is the baseline.")
 @click.option("--expected-eligible", type=click.IntRange(min=1), help="With --new-run: how many could have answered.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A YAML mapping file.")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A YAML file naming the file's columns and answers (see above).",
+)
 @click.option("--submitted-on", type=DATE, help="The date of every response, when the file has no submitted_at.")
 def responses_import(
     file: Path,
@@ -206,27 +259,98 @@ def responses_import(
     mapping: Path | None,
     submitted_on: date | None,
 ) -> None:
-    """Import responses collected elsewhere (such as a baseline run in another survey tool).
-
-    Into an existing run (--run), or into a closed run made for them
-    (--new-run with --questionnaire), dated from the file's first response to
-    its last. Columns are matched to questions by key or wording, answers by
-    code or wording; a mapping file covers other names. Every cell is checked
-    against the questionnaire, and a file with any problem is refused whole.
-    """
     run = _import_run(slug, title, key, wave, baseline_wave, expected_eligible)
     questionnaire = questionnaire_service.questionnaire_of(run.questionnaire_version)
+    progress = _ImportProgress()
     try:
-        mapped = response_import.read_mapping(mapping, questionnaire) if mapping else None
-        found = response_import.read_file(file.read_bytes(), run, questionnaire, mapped, submitted_on)
-        stored = response_import.store(run, questionnaire, found, source=f"import of {file.name}")
+        with _stopped_cleanly(progress):
+            mapped = response_import.read_mapping(mapping, questionnaire) if mapping else None
+            checked = response_import.check_file(file, run, questionnaire, mapped, submitted_on, progress)
+            stored = response_import.store(run, questionnaire, checked, f"import of {file.name}", progress)
     except response_import.MappingRefused as refused:
         _fail(refused.problems, "Correct the mapping file: nothing was imported.")
     except CsvFileRefused as refused:
         _refused(file, refused)
     except response_import.AlreadyImported as refused:
         _fail(f"{refused} Nothing was imported.")
+    except KeyboardInterrupt:
+        _fail(f"The import of {file.name} was stopped. Nothing was imported.")
     click.echo(f"Imported {stored:,} responses from {file.name} into '{run.title}' (/surveys/{run.slug}).")
+
+
+@contextmanager
+def _stopped_cleanly(progress: _ImportProgress):
+    """Ctrl+C and SIGTERM stop the import as an error would, removing what it stored; a second one waits for that.
+
+    The signal only asks: the import stops at its next report of progress, between two batches, and never
+    in the middle of a statement, which could leave SQLite's connection holding the write lock.
+    """
+
+    def stop(signum, frame):
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+        click.echo("\nStopping after the batch being stored; anything stored so far will be removed.", err=True)
+        progress.stop_requested = True
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _ImportProgress:
+    """Progress on standard error: one line updated in place on a terminal, otherwise a line every 20,000 rows."""
+
+    EVERY = 20_000
+    SECONDS = 0.25
+
+    def __init__(self):
+        self.stream = sys.stderr
+        self.live = self.stream.isatty()
+        self.shown_at = 0.0
+        self.last = None
+        self.stop_requested = False
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        final = total is not None and done >= total
+        self._show(stage, done, total, final)
+        # A stop asked for (see _stopped_cleanly) happens here, between batches: never once all are stored.
+        if self.stop_requested and (
+            stage == response_import.CHECKED or (stage == response_import.STORED and not final)
+        ):
+            raise KeyboardInterrupt
+
+    def _show(self, stage: str, done: int, total: int | None, final: bool) -> None:
+        if stage == response_import.CHECKED:
+            text = f"Checked {done:,} rows" + ("" if final else "…")
+        elif stage == response_import.STORED:
+            text = f"Stored {done:,} of {total:,} responses"
+        else:
+            of = f" of {total:,}" if total else ""
+            text = f"Removed {done:,}{of} responses " + (
+                "left by an earlier import of this file that did not finish"
+                if stage == response_import.CLEARED
+                else "stored so far"
+            )
+        if (stage, done, final) == self.last:
+            return
+        if self.live:
+            now = time.monotonic()
+            if final or now - self.shown_at >= self.SECONDS:
+                self.stream.write(f"\r{text}\x1b[K" + ("\n" if final else ""))
+                self.stream.flush()
+                self.shown_at, self.last = now, (stage, done, final)
+        elif (final and stage == response_import.CLEARED) or (done >= self.EVERY and (final or done % self.EVERY == 0)):
+            if self.last is None or self.last[:2] != (stage, done):
+                click.echo(text, err=True)
+            self.last = (stage, done, final)
 
 
 def _import_run(slug, title, key, wave, baseline_wave, expected_eligible):

@@ -51,6 +51,8 @@ ACTIONS = {
     "figure_recorded": "Recorded a measure's figure",
     "figures_imported": "Imported measures' figures",
     "responses_imported": "Imported responses collected elsewhere",
+    "responses_import_started": "Started importing responses collected elsewhere",
+    "responses_import_undone": "Removed the responses of an import that did not finish",
 }
 
 
