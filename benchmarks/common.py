@@ -92,6 +92,14 @@ class Database:
         finally:
             connection.close()
 
+    def scalar(self, sql: str):
+        """The first value of a query's first row."""
+        connection = self._connect()
+        try:
+            return connection.execute(sql).fetchone()[0]
+        finally:
+            connection.close()
+
     def integrity_check(self) -> str:
         """SQLite's own check of the file: "ok" or what is wrong."""
         connection = self._connect()

@@ -122,6 +122,7 @@ ANSWER_COLUMNS = (
 class Target:
     url: str  # as given
     app_url: str  # what the app connects to (on PostgreSQL, with the benchmark's schema first on the search path)
+    schema: str = SCHEMA  # on PostgreSQL, where everything is built
 
     @property
     def is_sqlite(self) -> bool:
@@ -139,26 +140,26 @@ class Target:
     def description(self) -> str:
         if self.is_sqlite:
             return f"SQLite {sqlite3.sqlite_version} (WAL) {self.path}"
-        return f"PostgreSQL {re.sub(r'//[^@/]*@', '//', self.url)}, schema {SCHEMA}"
+        return f"PostgreSQL {re.sub(r'//[^@/]*@', '//', self.url)}, schema {self.schema}"
 
     def connect_postgresql(self, **options) -> psycopg.Connection:
         return psycopg.connect(re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", self.url), **options)
 
 
-def target_for(url: str) -> Target:
+def target_for(url: str, schema: str = SCHEMA) -> Target:
     if url.startswith("sqlite:"):
         if Path(url.removeprefix("sqlite:///")).exists():
             raise SystemExit(f"{url} exists: give the name of a new file, which the benchmark fills.")
-        return Target(url, url)
+        return Target(url, url, schema)
     separator = "&" if "?" in url else "?"
-    return Target(url, f"{url}{separator}options={quote(f'-csearch_path={SCHEMA}')}")
+    return Target(url, f"{url}{separator}options={quote(f'-csearch_path={schema}')}", schema)
 
 
 def reset_schema(target: Target, drop_only: bool = False) -> None:
     with target.connect_postgresql(autocommit=True) as connection:
-        connection.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+        connection.execute(f"DROP SCHEMA IF EXISTS {target.schema} CASCADE")
         if not drop_only:
-            connection.execute(f"CREATE SCHEMA {SCHEMA}")
+            connection.execute(f"CREATE SCHEMA {target.schema}")
 
 
 def make_app(target: Target):
@@ -365,14 +366,17 @@ def _insert_sql(table: str, columns: tuple[str, ...], marker: str) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"  # noqa: S608
 
 
-def add_responses(target: Target, plans: list[Plan], count: int, counters: Counters, seed: int) -> None:
+def add_responses(target: Target, plans: list[Plan], count: int, counters: Counters, seed: int, more=None) -> None:
     """Add ``count`` responses, with ids following those already there.
 
     The tables' secondary indexes (and on PostgreSQL their foreign keys) are set aside while the rows go in and
     made again afterwards from their own definitions, as the migrations wrote them: building an index once is many
-    times faster than growing it row by row. The app's connections must be closed.
+    times faster than growing it row by row. The app's connections must be closed. ``more``, if given, takes the
+    chunks ``invent`` yields and gives them back with answers added (and every answer's id following the last).
     """
     chunks = invent(plans, count, counters.responses + 1, counters.answers + 1, seed)
+    if more is not None:
+        chunks = more(chunks, counters.answers + 1)
     response_columns = (*RESPONSE_COLUMNS, "submitted_at")
     if target.is_sqlite:
         _add_to_sqlite(target, chunks, response_columns, counters)
@@ -408,11 +412,11 @@ def _add_to_sqlite(target: Target, chunks, response_columns: tuple[str, ...], co
 
 
 def _add_to_postgresql(target: Target, chunks, response_columns: tuple[str, ...], counters: Counters) -> None:
-    with target.connect_postgresql(options=f"-csearch_path={SCHEMA}") as connection:
+    with target.connect_postgresql(options=f"-csearch_path={target.schema}") as connection:
         indexes = connection.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s AND tablename IN ('response', 'answer') "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace)",
-            (SCHEMA, SCHEMA),
+            (target.schema, target.schema),
         ).fetchall()
         foreign_keys = connection.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -443,7 +447,7 @@ def _add_to_postgresql(target: Target, chunks, response_columns: tuple[str, ...]
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
             )
         connection.commit()
-    with target.connect_postgresql(autocommit=True, options=f"-csearch_path={SCHEMA}") as connection:
+    with target.connect_postgresql(autocommit=True, options=f"-csearch_path={target.schema}") as connection:
         connection.execute("VACUUM ANALYZE response")
         connection.execute("VACUUM ANALYZE answer")
 

@@ -11,10 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, func, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+
+# The longest answer in the index that filters responses by an answer: an answer code's longest.
+INDEXED_ANSWER_LENGTH = 63
 
 
 def utcnow() -> datetime:
@@ -265,6 +268,8 @@ class Response(db.Model):
     """One submitted questionnaire. No name, address or IP address is kept."""
 
     __tablename__ = "response"
+    # A run's responses in time order: its table of responses, newest first, and its responses per day.
+    __table_args__ = (Index("ix_response_run_submitted", "run_id", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
@@ -296,8 +301,22 @@ class Answer(db.Model):
     """
 
     __tablename__ = "answer"
-    # Not on value: free text can be longer than a PostgreSQL index entry.
-    __table_args__ = (Index("ix_answer_run_question", "run_id", "question_key"),)
+    __table_args__ = (
+        Index("ix_answer_run_question", "run_id", "question_key"),
+        # Filtering a run's responses by an answer (a context question's code). Only answers of up to
+        # INDEXED_ANSWER_LENGTH characters are in it, as free text can be longer than a PostgreSQL index
+        # entry holds; every answer code is (codes are keys of at most 63 characters). A query must say
+        # so, with ``indexed_answer``, for the database to use it.
+        Index(
+            "ix_answer_run_question_value",
+            "run_id",
+            "question_key",
+            "value",
+            "response_id",
+            sqlite_where=text(f"length(value) <= {INDEXED_ANSWER_LENGTH}"),
+            postgresql_where=text(f"length(value) <= {INDEXED_ANSWER_LENGTH}"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), index=True)
@@ -310,6 +329,16 @@ class Answer(db.Model):
     submitted_at: Mapped[datetime]
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+def indexed_answer(answer=Answer):
+    """The condition of ix_answer_run_question_value, for a query on ``answer`` (Answer or an alias) to use it.
+
+    Written as the index writes it, the number included (not a bound
+    parameter), since SQLite uses a partial index only for a query whose
+    conditions include the index's own.
+    """
+    return func.length(answer.value) <= literal_column(str(INDEXED_ANSWER_LENGTH))
 
 
 class EqualityMonitoring(db.Model):

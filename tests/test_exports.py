@@ -8,15 +8,18 @@ import re
 import secrets
 import tracemalloc
 import zipfile
+from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from questionnaires.examples import example_form_values
 from questionnaires.schema import Section
 from survey_app.database import begin_write
 from survey_app.extensions import db
+from survey_app.formatting import uk_time
 from survey_app.models import (
+    Access,
     Answer,
     AuditEvent,
     Response,
@@ -24,7 +27,7 @@ from survey_app.models import (
     User,
     utcnow,
 )
-from survey_app.services import exports
+from survey_app.services import exports, runs
 from survey_app.services import questionnaires as questionnaire_service
 from survey_app.services.journey import new_reference
 
@@ -256,15 +259,17 @@ def test_a_large_export_is_streamed_not_held_in_memory(survey_db, users):
     tracemalloc.start()
     try:
         file = exports.export_responses(run, exports.CSV, by=officer)
-        written = rows = 0
+        written = lines = chunks = 0
         for chunk in file.chunks:
             written += len(chunk)
-            rows += b"caseworker" in chunk
+            lines += chunk.count(b"\r\n")  # each chunk ends with a whole row
+            chunks += 1
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert rows == 3000
+    assert lines == 1 + 3000
     assert written > 3000 * 2 * len(comment)  # about 19 MB written...
+    assert chunks > 100  # ...sent a piece at a time...
     assert peak < written / 5  # ...while never holding more than a small part of it
 
 
@@ -306,3 +311,208 @@ def _store_many(run: SurveyRun, answers: dict[str, str | list[str]], count: int)
         ],
     )
     db.session.commit()
+
+
+# --- prepared once, and the same file as written answer by answer ---------------
+
+
+def _answer_text_answer_by_answer(question, values: list[str]) -> str:
+    """How exports wrote an answer before each question's cells were prepared once per export."""
+    if not question.type.is_choice:
+        return "; ".join(values)
+    order = {option.value: index for index, option in enumerate(question.options)}
+    chosen = sorted(values, key=lambda value: order.get(value, len(order)))
+    return "; ".join(option.label if (option := question.option(value)) else value for value in chosen)
+
+
+def _csv_answer_by_answer(run: SurveyRun, identified: bool) -> bytes:
+    """The CSV export of a run, worked out response by response and answer by answer from the tables."""
+    definition = questionnaire()
+    questions = exports.exported_questions(definition)
+    header = ["Reference", "Submitted at (UK time)", "Language"] + (["Plan reference"] if identified else [])
+    lines = [header + [exports.wording(question) for question in questions]]
+    for response in db.session.scalars(select(Response).where(Response.run_id == run.id).order_by(Response.id)):
+        given: dict[str, list[str]] = {}
+        for answer in db.session.scalars(select(Answer).where(Answer.response_id == response.id).order_by(Answer.id)):
+            given.setdefault(answer.question_key, []).append(answer.value)
+        fixed = [
+            response.reference,
+            uk_time(response.submitted_at).strftime("%Y-%m-%d %H:%M:%S"),
+            exports.language_name(response.language),
+        ] + ([response.plan_reference or ""] if identified else [])
+        lines.append(
+            fixed
+            + [
+                _answer_text_answer_by_answer(question, given[question.key]) if question.key in given else ""
+                for question in questions
+            ]
+        )
+    text = io.StringIO()
+    writer = csv.writer(text)
+    for line in lines:
+        writer.writerow([exports.neutralise(cell) for cell in line])
+    return "\ufeff".encode() + text.getvalue().encode()
+
+
+def _insert(run: SurveyRun, submitted_at, answers: list[tuple[str, str]], **response) -> None:
+    """A response and its answers straight into the tables, in this order: codes no question has, repeats."""
+    begin_write()
+    response_id = db.session.scalar(
+        insert(Response)
+        .values(
+            reference=response.pop("reference", None) or new_reference(),
+            submission_key=secrets.token_hex(16),
+            run_id=run.id,
+            questionnaire_version_id=run.questionnaire_version_id,
+            audience=run.questionnaire_version.audience,
+            language=response.pop("language", "en"),
+            submitted_at=submitted_at,
+            **response,
+        )
+        .returning(Response.id)
+    )
+    for key, value in answers:
+        db.session.execute(
+            insert(Answer).values(
+                response_id=response_id,
+                run_id=run.id,
+                questionnaire_version_id=run.questionnaire_version_id,
+                question_key=key,
+                value=value,
+                audience=run.questionnaire_version.audience,
+                language="en",
+                submitted_at=submitted_at,
+            )
+        )
+    db.session.commit()
+
+
+def test_the_csv_is_the_file_written_answer_by_answer(survey_db, users):
+    """Prepared once per export, the cells are those worked out answer by answer, byte for byte."""
+    version = run_of().questionnaire_version
+    run = runs.open_run(
+        version,
+        "plans-identified",
+        "Plans",
+        utcnow() - timedelta(days=1),
+        utcnow() + timedelta(days=1),
+        access=Access.IDENTIFIED_INVITATIONS,
+    )
+    summer, winter = datetime(2025, 6, 30, 23, 30), datetime(2025, 12, 31, 23, 30)
+    _insert(
+        run,
+        summer,
+        # Codes out of the questionnaire's order, one no question has, and formulas.
+        [
+            ("needs_missing", "health"),
+            ("needs_missing", "no_such_need"),
+            ("needs_missing", "communication_interaction"),
+            ("worked_well", "=SUM(A1:A9)"),
+            ("felt_involved", "agree"),
+            ("contacts_to_chase", "-3"),
+        ],
+        language="cy",
+        plan_reference='=HYPERLINK("http://example.com")',
+    )
+    # The same question answered twice, a code a likert question does not have, an unknown language.
+    _insert(
+        run, winter, [("worked_well", "first"), ("worked_well", "+second"), ("felt_involved", "maybe")], language="xx"
+    )
+    _insert(run, winter, [])  # nothing answered
+    for number in range(30):
+        answers = plan_answers(plan_reflects_needs="disagree", needs_missing=NEEDS_MISSING[: number % 3])
+        pairs = [
+            (key, value) for key, given in answers.items() for value in (given if isinstance(given, list) else [given])
+        ]
+        _insert(run, summer + timedelta(minutes=number), pairs[number % 5 :], plan_reference=f"P{number}")
+    officer = db.session.get(User, users["officer"].id)
+
+    written = b"".join(exports.export_responses(run, exports.CSV, by=officer).chunks)
+    assert written == _csv_answer_by_answer(run, identified=True)
+    header, first, second, *_ = read_csv(written)
+    row = dict(zip(header, first, strict=True))
+    assert row["Submitted at (UK time)"] == "2025-07-01 00:30:00"  # 23:30 UTC in summer
+    assert row[questionnaire().question("needs_missing").label] == (
+        "Communication and interaction; Health needs; no_such_need"
+    )
+    assert row["Plan reference"].startswith("'=")
+    assert dict(zip(header, second, strict=True))["Language"] == "xx"
+
+
+def test_each_question_s_cells_are_prepared_once_per_export(survey_db, users, monkeypatch):
+    run = run_of()
+    for number in range(12):
+        store_response(run, plan_answers(needs_missing=NEEDS_MISSING[: number % 3], worked_well=f"Comment {number}"))
+    prepared: list[str] = []
+    prepare = exports.AnswerCells.__init__
+
+    def counted(self, question):
+        prepared.append(question.key)
+        prepare(self, question)
+
+    monkeypatch.setattr(exports.AnswerCells, "__init__", counted)
+    officer = db.session.get(User, users["officer"].id)
+    for file_format in (exports.CSV, exports.XLSX):
+        prepared.clear()
+        b"".join(exports.export_responses(run, file_format, by=officer).chunks)
+        assert sorted(prepared) == sorted(question.key for question in exports.exported_questions(questionnaire()))
+
+
+# --- Excel, streamed ------------------------------------------------------------
+
+
+def test_the_xlsx_starts_before_any_answer_is_read_and_is_streamed(survey_db, users):
+    """3,000 responses with long comments: the workbook's first bytes come before the rows are read, and the
+    rest comes a piece at a time, never more than a small part of it held."""
+    run = run_of()
+    comment = "The caseworker listened to us. " * 100  # about 3 KB
+    _store_many(run, plan_answers(worked_well=comment, could_be_better="=1+2"), 3000)
+    officer = db.session.get(User, users["officer"].id)
+    statements: list[str] = []
+
+    def seen(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    tracemalloc.start()
+    try:
+        chunks = exports.export_responses(run, exports.XLSX, by=officer).chunks
+        statements.clear()
+        pieces = [next(chunks)]
+        assert pieces[0].startswith(b"PK")
+        assert not any("answer" in statement for statement in statements)  # nothing read yet
+        pieces += list(chunks)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        event.remove(db.engine, "before_cursor_execute", seen)
+    data = b"".join(pieces)
+    assert len(pieces) > 10
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        sheet_size = archive.getinfo("xl/worksheets/sheet1.xml").file_size
+    assert sheet_size > 3000 * len(comment)  # about 10 MB of rows...
+    assert peak < sheet_size / 5  # ...never held at once
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Responses"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    csv_rows = read_csv(b"".join(exports.export_responses(run, exports.CSV, by=officer).chunks))
+    assert len(rows) == len(csv_rows) == 3001
+    assert [[value or "" for value in row] for row in rows] == csv_rows
+
+
+def test_the_export_page_says_a_large_file_takes_a_while(signed_in, monkeypatch):
+    run = run_of()
+    store_response(run, plan_answers())
+    store_response(run, plan_answers())
+    officer = signed_in("officer")
+    page = officer.get(f"/officer/runs/{run.id}/export")
+    assert "takes a while" not in page.text and "Excel opens at most" not in page.text
+    monkeypatch.setattr(exports, "LARGE_EXPORT", 2)
+    monkeypatch.setattr(exports, "XLSX_RESPONSES_PER_SECOND", 1 / 150)
+    page = officer.get(f"/officer/runs/{run.id}/export")
+    assert "The download starts straight away" in page.text
+    assert "about 5 minutes for the Excel file, less than a minute for the CSV file" in page.text
+    monkeypatch.setattr(exports, "EXCEL_ROWS", 2)
+    page = officer.get(f"/officer/runs/{run.id}/export")
+    assert "Excel opens at most 1,048,575 responses on a sheet, and this survey has more: choose CSV" in page.text

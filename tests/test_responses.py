@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from questionnaires.examples import example_form_values
 from survey_app.extensions import db
-from survey_app.models import AuditEvent, Response, SurveyRun, utcnow
+from survey_app.models import Access, AuditEvent, Response, SurveyRun, utcnow
 from survey_app.services import questionnaires as questionnaire_service
+from survey_app.services import runs
 from survey_app.services.questionnaires import questionnaire_of
 
 from .pages import complete
-from .stored import store_response
+from .stored import invited_response, store_response
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -39,7 +40,7 @@ def test_table_lists_newest_first_with_answers_in_words(signed_in):
     assert "Autism (autistic spectrum disorder)" in page.text
     assert "Welsh" in page.text
     assert "2 responses, newest first" in page.text
-    assert "Plan reference" in page.text  # the questionnaire asks for one
+    assert "Plan reference" not in page.text  # an open run's responses never carry one
     assert page.link(newer.reference) == f"/officer/responses/{newer.reference}"
 
 
@@ -164,8 +165,7 @@ def test_response_page_shows_every_question_in_words_with_text_escaped(signed_in
 
 
 def test_response_page_links_to_its_plan(signed_in):
-    run = run_of("ehc-plan-feedback")
-    response = store_response(run, {}, plan_reference="EHC/2025/0042")
+    response = invited_response(identified_run("ehc-plan-feedback"), "EHC/2025/0042", {})
     page = signed_in("officer").get(f"/officer/responses/{response.reference}")
     assert page.link("see every view of this plan") == "/officer/plans/EHC/2025/0042"
 
@@ -176,8 +176,6 @@ def test_response_answered_through_the_journey(browser, signed_in):
     def choose(question):
         if question.key == "worked_well":
             return [SCRIPT]
-        if question.key == "plan_reference":
-            return ["AR-7731"]
         return example_form_values(question)
 
     check = complete(browser, questionnaire, "annual-review", choose)
@@ -186,41 +184,51 @@ def test_response_answered_through_the_journey(browser, signed_in):
     officer_page = signed_in("officer").get(f"/officer/responses/{stored.reference}")
     assert "&lt;script&gt;" in officer_page.response.get_data(as_text=True)
     assert SCRIPT not in officer_page.response.get_data(as_text=True)
-    assert "AR-7731" in officer_page.text
+    assert stored.plan_reference is None and "plan reference" not in officer_page.text.lower()
 
 
 def test_unknown_response_is_404(signed_in):
     signed_in("officer").get("/officer/responses/NOSUCH-REFER", status=404)
 
 
-# --- One plan, three views ----------------------------------------------------------
+# --- One plan, every view ----------------------------------------------------------
 
 
-def _three_views(reference: str) -> list[Response]:
-    parent = store_response(
-        run_of("ehc-plan-feedback"),
+def identified_run(slug: str) -> SurveyRun:
+    """A run by identified invitation of the same questionnaire as the demo run ``slug``."""
+    version = run_of(slug).questionnaire_version
+    now = utcnow()
+    return runs.open_run(
+        version,
+        f"{slug}-by-invitation",
+        version.title,
+        now,
+        now + timedelta(days=20),
+        access=Access.IDENTIFIED_INVITATIONS,
+    )
+
+
+def _views(reference: str) -> list[Response]:
+    """The family's and the setting's answers about one plan, each through its identified invitation."""
+    parent = invited_response(
+        identified_run("ehc-plan-feedback"),
+        reference,
         {"school_phase": "secondary", "worked_well": "The plan is clear", "felt_involved": "agree"},
-        plan_reference=reference,
     )
-    young_person = store_response(
-        run_of("my-plan-my-review"),
-        {"school_phase": "primary", "could_be_better": "More help in maths", "listened_to": "happy"},
-        plan_reference=reference,
+    setting = invited_response(
+        identified_run("ehc-plan-feedback-setting"),
+        reference,
+        {"school_phase": "primary", "setting_name": "Hill View School", "worked_well": SCRIPT},
     )
-    setting = store_response(
-        run_of("ehc-plan-feedback-setting"),
-        {"school_phase": "secondary", "setting_name": "Hill View School", "worked_well": SCRIPT},
-        plan_reference=reference,
-    )
-    return [parent, young_person, setting]
+    return [parent, setting]
 
 
-def test_plan_view_puts_three_audiences_side_by_side(signed_in):
-    parent, young_person, setting = _three_views("EHC/2025/0042")
+def test_plan_view_puts_the_family_and_the_setting_side_by_side(signed_in):
+    parent, setting = _views("EHC/2025/0042")
     page = signed_in("officer").get("/officer/plans/EHC/2025/0042")
     headings = [th.get_text(" ", strip=True) for th in page.soup.select("thead th")]
-    assert [heading.split(" Response")[0] for heading in headings] == ["Parent or carer", "Young person", "Setting"]
-    assert [r.reference for r in (parent, young_person, setting)] == [
+    assert [heading.split(" Response")[0] for heading in headings] == ["Parent or carer", "Setting"]
+    assert [r.reference for r in (parent, setting)] == [
         heading.split("Response ")[1].split(",")[0].strip() for heading in headings
     ]
     rows = {
@@ -230,43 +238,62 @@ def test_plan_view_puts_three_audiences_side_by_side(signed_in):
     phase = next(cells for label, cells in rows.items() if label.startswith("Which stage of education"))
     assert phase[0] == "Secondary school (Year 7 to Year 11)"
     assert phase[1].startswith("Primary school")
-    assert phase[2].startswith("Secondary school")
     worked_well = next(cells for label, cells in rows.items() if "worked well" in label.lower())
     assert worked_well[0].startswith("The plan is clear")
-    assert worked_well[1] == "Not asked in this survey"
     assert SCRIPT not in page.response.get_data(as_text=True)
-    # Each one's other answers follow.
-    assert "Hill View School" in page.text and "More help in maths" in page.text
+    assert "Hill View School" in page.text
     assert not any("plan reference" in label.lower() for label in rows)
 
 
+def test_a_plan_joins_only_references_that_came_from_invitations(signed_in):
+    """A reference typed into a version that asked for one, or a young person's, joins nothing."""
+    _views("EHC-5150")
+    typed = store_response(run_of("ehc-plan-feedback"), {"worked_well": "Typed by someone"}, plan_reference="EHC-5150")
+    typed_alone = store_response(run_of("annual-review"), {}, plan_reference="EHC-6000")
+    # As a young people's run by identified invitation stored it before such runs were refused.
+    young_person = invited_response(run_of("my-plan-my-review"), "EHC-5150", {"could_be_better": "More help in maths"})
+    officer = signed_in("officer")
+    page = officer.get("/officer/plans/EHC-5150")
+    headings = [th.get_text(" ", strip=True) for th in page.soup.select("thead th")]
+    assert [heading.split(" Response")[0] for heading in headings] == ["Parent or carer", "Setting"]
+    for response in (typed, young_person):
+        assert response.reference not in page.text
+    assert "Typed by someone" not in page.text and "More help in maths" not in page.text
+    officer.get("/officer/plans/EHC-6000", status=404)
+    listed = [row.find("td").get_text(strip=True) for row in officer.get("/officer/plans").soup.select("tbody tr")]
+    assert listed == ["EHC-5150"]
+    assert typed_alone.plan_reference == "EHC-6000", "the test stored a typed reference, which must not show"
+
+
 def test_plan_view_is_audited_with_the_number_of_responses(signed_in):
-    _three_views("EHC-9")
+    _views("EHC-9")
     signed_in("admin").get("/officer/plans/EHC-9")
     event = db.session.scalar(select(AuditEvent).filter_by(action="plan_viewed"))
     assert event.subject == "Plan EHC-9"
-    assert event.details == {"responses": 3}
+    assert event.details == {"responses": 2}
     assert event.actor == "admin@example.gov.uk"
 
 
 def test_plans_list_counts_each_audience_and_searches(signed_in):
-    _three_views("EHC-1001")
-    store_response(run_of("ehc-plan-feedback"), {}, plan_reference="EHC-2002")
+    _views("EHC-1001")
+    invited_response(identified_run("annual-review"), "EHC-2002", {})
     store_response(run_of("ehc-plan-feedback"), {})
     browser = signed_in("officer")
     page = browser.get("/officer/plans")
+    headings = [th.get_text(strip=True) for th in page.soup.select("thead th")]
+    assert headings == ["Plan reference", "Parent or carer", "Setting", "Professional", "Latest response"]
     rows = {
-        row.find("td").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")[1:5]]
+        row.find("td").get_text(strip=True): [cell.get_text(strip=True) for cell in row.find_all("td")[1:4]]
         for row in page.soup.select("tbody tr")
     }
-    assert rows == {"EHC-1001": ["1", "1", "1", "0"], "EHC-2002": ["1", "0", "0", "0"]}
+    assert rows == {"EHC-1001": ["1", "1", "0"], "EHC-2002": ["1", "0", "0"]}
     page = browser.get("/officer/plans?reference=1001")
     assert [row.find("td").get_text(strip=True) for row in page.soup.select("tbody tr")] == ["EHC-1001"]
     assert "No plan reference contains" in browser.get("/officer/plans?reference=%25").text
 
 
 def test_plan_view_refuses_viewers_and_unknown_plans(signed_in):
-    _three_views("EHC-77")
+    _views("EHC-77")
     signed_in("viewer").get("/officer/plans/EHC-77", status=403)
     signed_in("officer").get("/officer/plans/NOT-A-PLAN", status=404)
     assert db.session.scalar(select(AuditEvent).filter_by(action="plan_viewed")) is None

@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case, exists, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import CompoundSelect, Select, case, func, intersect, select
+from sqlalchemy.orm import aliased, joinedload
 
 from questionnaires import Answers, AnswerValue, Questionnaire
 from questionnaires.schema import LANGUAGES, Audience, Question, Section
@@ -19,16 +19,17 @@ from questionnaires.schema import LANGUAGES, Audience, Question, Section
 from ..database import begin_write
 from ..extensions import db
 from ..formatting import UK
-from ..models import Access, Answer, Response, SurveyRun
+from ..models import Access, Answer, Response, SurveyRun, indexed_answer
 from . import audit
 from . import questionnaires as questionnaire_service
 
 # At most this many context answers are shown in each row of the table.
 TABLE_CONTEXT_COLUMNS = 3
-# The context question holding a plan's reference: free text, so not a filter.
+# The key a plan's reference had when old versions asked for it: never a filter or a shared row.
 PLAN_REFERENCE = "plan_reference"
-# The order of a plan's columns: the family first, then the young person, then the setting.
-AUDIENCE_ORDER = (Audience.PARENT_CARER, Audience.YOUNG_PERSON, Audience.SETTING, Audience.PRACTITIONER)
+# The order of a plan's columns: the family first, then the setting, then other professionals.
+# Young people are not among them: their answers are never linked to a plan.
+AUDIENCE_ORDER = (Audience.PARENT_CARER, Audience.SETTING, Audience.PRACTITIONER)
 AUDIENCE_NAMES = {
     Audience.PARENT_CARER: "Parent or carer",
     Audience.YOUNG_PERSON: "Young person",
@@ -42,13 +43,21 @@ def language_name(code: str) -> str:
 
 
 def shows_plan_reference(run: SurveyRun, questionnaire: Questionnaire) -> bool:
-    """Whether a run's responses can carry a plan reference: from the invitation, or one the person gave.
+    """Whether a run's responses carry a plan reference: only by identified invitation, never a young person's.
 
-    Never in an anonymous run, where nothing may link answers to a family.
+    The reference is the invitation's; nobody types one, and nothing may link
+    an anonymous run's answers to a family.
     """
-    if run.access == Access.IDENTIFIED_INVITATIONS:
-        return True
-    return run.access == Access.OPEN and questionnaire.question(PLAN_REFERENCE) is not None
+    return run.access == Access.IDENTIFIED_INVITATIONS and questionnaire.audience is not Audience.YOUNG_PERSON
+
+
+def _from_invitations():
+    """Responses whose plan reference came from an identified invitation: the only ones a plan joins."""
+    return [
+        Response.plan_reference.is_not(None),
+        Response.invitation_id.is_not(None),
+        Response.audience != Audience.YOUNG_PERSON.value,
+    ]
 
 
 def uk_midnight(day: date) -> datetime:
@@ -115,16 +124,36 @@ class ResponseRow:
 def responses_page(
     run: SurveyRun, questionnaire: Questionnaire, filters: ResponseFilters, page: int, per_page: int
 ) -> tuple[list[ResponseRow], int]:
-    """One page of a run's responses matching ``filters``, newest first, and how many match in all."""
+    """One page of a run's responses matching ``filters``, newest first, and how many match in all.
+
+    Answer filters are read from the index on answers (run, question, answer,
+    response), never answer by answer: the matching responses are counted
+    there first. A page of them is then found among their ids when there are
+    few, or else by reading the run's responses newest first (the index on run
+    and time) and keeping those with the answers, which fills a page soon.
+    """
     conditions = _conditions(run, filters)
-    total = db.session.scalar(select(func.count()).select_from(Response).where(*conditions))
-    found = db.session.execute(
-        select(Response.id, Response.reference, Response.submitted_at, Response.language, Response.plan_reference)
-        .where(*conditions)
-        .order_by(Response.submitted_at.desc(), Response.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    if filters.answers:
+        answered = _answered(run.id, filters.answers)
+        matching = _sent_within_dates(answered, filters)
+        total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+        if total <= FEW_MATCHES:
+            conditions.append(Response.id.in_(db.session.scalars(matching).all() if total else []))
+        else:
+            conditions += _with_answers(run.id, filters.answers, answered)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Response).where(*conditions))
+    found = (
+        db.session.execute(
+            select(Response.id, Response.reference, Response.submitted_at, Response.language, Response.plan_reference)
+            .where(*conditions)
+            .order_by(Response.submitted_at.desc(), Response.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        if total
+        else []
+    )
     shown = table_questions(questionnaire)
     answers = answers_by_response([row.id for row in found], [q.key for q in shown])
     rows = [
@@ -140,17 +169,93 @@ def responses_page(
     return rows, total
 
 
+# When the answer filters match at most this many responses, their ids are read and the page found among
+# them; above it, the run's responses are read newest first until the page is full, which then comes soon.
+FEW_MATCHES = 5000
+
+
 def _conditions(run: SurveyRun, filters: ResponseFilters) -> list:
-    conditions = [Response.run_id == run.id]
+    """The run and the dates, on responses: the index on run and time finds them."""
+    return [Response.run_id == run.id, *_date_conditions(filters)]
+
+
+def _date_conditions(filters: ResponseFilters) -> list:
+    conditions = []
     if filters.submitted_from:
         conditions.append(Response.submitted_at >= uk_midnight(filters.submitted_from))
     if filters.submitted_to:
         conditions.append(Response.submitted_at < uk_midnight(filters.submitted_to + timedelta(days=1)))
-    for key, value in filters.answers.items():
+    return conditions
+
+
+def _answer_range(run_id: int, key: str, value: str, answer=Answer) -> list:
+    """The conditions of one answer's range of the index on answers.
+
+    The condition on the answer's length is the index's own
+    (``models.indexed_answer``), written in the query so that the database
+    knows the index holds every answer asked for: a filter is an answer code,
+    never long text.
+    """
+    return [answer.run_id == run_id, answer.question_key == key, answer.value == value, indexed_answer(answer)]
+
+
+def _answered(run_id: int, answers: dict[str, str]) -> Select | CompoundSelect:
+    """The ids of the run's responses with every one of these answers, each once, in order.
+
+    Each answer's responses are one range of the index on answers, in order
+    of response, and with several answers the ranges are merged, the way each
+    database does it best: SQLite by INTERSECT (in order, so it merges rather
+    than building a table of one), PostgreSQL by a join (which it merges; its
+    INTERSECT hashes them).
+    """
+    (key, value), *others = answers.items()
+    first = select(Answer.response_id).where(*_answer_range(run_id, key, value))
+    if not others:
+        return first.distinct()
+    if db.session.get_bind().dialect.name == "sqlite":
+        ranges = intersect(
+            first, *(select(Answer.response_id).where(*_answer_range(run_id, *other)) for other in others)
+        )
+        return ranges.order_by(ranges.selected_columns[0])
+    for other_key, other_value in others:
+        other = aliased(Answer)
+        first = first.where(
+            select(other.response_id)
+            .where(*_answer_range(run_id, other_key, other_value, other), other.response_id == Answer.response_id)
+            .exists()
+        )
+    return first.distinct()
+
+
+def _with_answers(run_id: int, answers: dict[str, str], answered: Select | CompoundSelect) -> list:
+    """Conditions keeping the responses with every one of these answers, as the run is read newest first.
+
+    SQLite makes the list of them once and looks each response up in it;
+    PostgreSQL is asked response by response (EXISTS), each a step in the
+    index on answers, as it would otherwise join the whole list before
+    reading the first response.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return [Response.id.in_(answered)]
+    conditions = []
+    for key, value in answers.items():
+        answer = aliased(Answer)
         conditions.append(
-            exists().where(Answer.response_id == Response.id, Answer.question_key == key, Answer.value == value)
+            select(answer.response_id)
+            .where(*_answer_range(run_id, key, value, answer), answer.response_id == Response.id)
+            .exists()
         )
     return conditions
+
+
+def _sent_within_dates(answered: Select | CompoundSelect, filters: ResponseFilters) -> Select:
+    """The ids of ``answered`` whose response was sent within the filters' dates."""
+    found = answered.subquery()
+    query = select(found.c.response_id)
+    dates = _date_conditions(filters)
+    if dates:
+        query = query.where(select(Response.id).where(Response.id == found.c.response_id, *dates).exists())
+    return query
 
 
 # --- One response ---------------------------------------------------------------
@@ -210,7 +315,7 @@ class PlanSummary:
 
 def plans(search: str, page: int, per_page: int) -> tuple[list[PlanSummary], int]:
     """Plan references with responses, the most recently answered first, and how many there are."""
-    conditions = [Response.plan_reference.is_not(None)]
+    conditions = _from_invitations()
     if search:
         pattern = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(Response.plan_reference.ilike(f"%{pattern}%", escape="\\"))
@@ -259,11 +364,11 @@ class PlanView:
 
 
 def plan(reference: str) -> PlanView | None:
-    """Every response carrying this plan reference, side by side: family, young person, setting."""
+    """Every response to an identified invitation with this plan reference, side by side: family, setting."""
     found = db.session.scalars(
         select(Response)
         .options(joinedload(Response.run), joinedload(Response.questionnaire_version))
-        .where(Response.plan_reference == reference)
+        .where(Response.plan_reference == reference, *_from_invitations())
     ).all()
     if not found:
         return None
