@@ -82,7 +82,8 @@ def demo(days: int) -> None:
     viewer) and invented responses, and writes the sign-in details to
     instance/demo-login.txt.
     """
-    opened = runs.ensure_demo_runs(questionnaire_service.latest_versions(), days=days)
+    versions = questionnaire_service.latest_versions()
+    opened = runs.ensure_demo_runs(versions, days=days, opened_ago=demo_data.opened_ago())
     for run in opened:
         click.echo(f"Opened demo survey '{run.title}' at /surveys/{run.slug}")
     if not opened:

@@ -67,22 +67,22 @@ def test_load_publishes_new_versions_and_refuses_an_edit_in_place(app, survey_db
         runner = app.test_cli_runner()
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 0, result.output
-        assert "ehc_plan_feedback version 2: already published, unchanged" in result.stdout
+        assert "ehc_plan_feedback version 3: already published, unchanged" in result.stdout
 
         plan = directory / "ehc_plan_feedback.yaml"
         plan.write_text(plan.read_text().replace("Communication with the SEND team was good", "Communication was good"))
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 1
         assert "already published with different content" in result.stderr
-        assert "give the changed questionnaire version 3" in result.stderr
+        assert "give the changed questionnaire version 4" in result.stderr
 
-        plan.write_text(plan.read_text().replace("version: 2", "version: 3"))
+        plan.write_text(plan.read_text().replace("version: 3", "version: 4"))
         result = runner.invoke(args=["questionnaires", "load"])
         assert result.exit_code == 0, result.output
-        assert "ehc_plan_feedback version 3: published" in result.stdout
+        assert "ehc_plan_feedback version 4: published" in result.stdout
         db.session.rollback()
         versions = db.session.scalars(select(QuestionnaireVersion.version).filter_by(key="ehc_plan_feedback"))
-        assert sorted(versions) == [2, 3]
+        assert sorted(versions) == [3, 4]
 
         (directory / "broken.yaml").write_text("key: broken\n")
         result = runner.invoke(args=["questionnaires", "load"])

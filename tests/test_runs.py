@@ -261,6 +261,96 @@ def test_the_run_page_shows_the_link_qr_code_and_submissions_per_day(signed_in):
     assert not page.soup.select("[style]"), "no inline styles (the content security policy forbids them)"
 
 
+def sharing_section(page) -> tuple[str, object]:
+    """The text of a run page's "Sharing it" section, and the section's elements."""
+    heading = page.soup.find("h2", string="Sharing it")
+    parts = []
+    for sibling in heading.find_next_siblings():
+        if sibling.name == "h2":
+            break
+        parts.append(sibling)
+    text = " ".join(part.get_text(" ", strip=True) for part in parts)
+    return " ".join(text.split()), parts
+
+
+def poster_material(parts) -> list:
+    """The QR code image and its download link, wherever they are in the section."""
+    found = []
+    for part in parts:
+        for element in [part, *part.find_all(True)]:
+            if element.name == "img" and "app-qr-code" in element.get("class", []):
+                found.append(element)
+            if element.name == "a" and element.get("href", "").endswith("qr-code.svg"):
+                found.append(element)
+    return found
+
+
+@pytest.mark.parametrize("state", ["open", "scheduled", "paused", "closed", "closed early"])
+def test_the_run_page_says_what_the_link_does_in_each_state(signed_in, make_run, state):
+    opens, closes = {
+        "open": (-timedelta(days=1), timedelta(days=10)),
+        "scheduled": (timedelta(days=3), timedelta(days=10)),
+        "paused": (-timedelta(days=1), timedelta(days=10)),
+        "closed": (-timedelta(days=20), -timedelta(days=2)),
+        "closed early": (-timedelta(days=1), timedelta(days=10)),
+    }[state]
+    run = make_run(PLAN, "plan-sharing", opens, closes)
+    if state == "paused":
+        runs.pause(run)
+    if state == "closed early":
+        runs.close_early(run)
+    page = signed_in("viewer").get(f"/officer/runs/{run.id}")
+    text, parts = sharing_section(page)
+    assert "http://localhost/surveys/plan-sharing" in text
+    poster = poster_material(parts)
+    if state == "open":
+        assert text.startswith("Anyone with this link can answer")
+        assert "Put it on posters and letters" in text and len(poster) == 2
+    elif state == "scheduled":
+        when = page.soup.find("dt", string=lambda s: s and s.strip() == "Opens").find_next("dd").get_text(strip=True)
+        assert f"It opens at {when}" in text and "told when it opens" in text
+        assert "Anyone with this link can answer" not in text
+        assert "ready for when it opens" in text and len(poster) == 2, "posters can be printed before it opens"
+    elif state == "paused":
+        assert "paused" in text and "Nobody can answer" in text and "told it is paused" in text
+        assert "Anyone with this link can answer" not in text and "Put it on posters" not in text
+        assert "work again when it is resumed" in text and len(poster) == 2
+    else:
+        assert "closed" in text and "told it has closed" in text and "Nobody can start answering" in text
+        assert "Anyone with this link can answer" not in text and "posters" in text  # take them down
+        assert "Put it on posters" not in text and poster == [], "no QR code for a closed run"
+        assert not page.soup.select("a[href='http://localhost/surveys/plan-sharing']")
+
+
+@pytest.mark.parametrize("state", ["open", "scheduled", "paused", "closed"])
+def test_an_invitation_runs_page_says_whether_the_links_work(signed_in, make_run, state):
+    opens, closes = {
+        "open": (-timedelta(days=1), timedelta(days=10)),
+        "scheduled": (timedelta(days=3), timedelta(days=10)),
+        "paused": (-timedelta(days=1), timedelta(days=10)),
+        "closed": (-timedelta(days=20), -timedelta(days=2)),
+    }[state]
+    run = make_run(PLAN, "plan-invited", opens, closes)
+    begin_write()
+    run.access = Access.ANONYMOUS_INVITATIONS
+    db.session.commit()
+    if state == "paused":
+        runs.pause(run)
+    page = signed_in("viewer").get(f"/officer/runs/{run.id}")
+    text, parts = sharing_section(page)
+    assert poster_material(parts) == []
+    expected = {
+        "open": ["Only people with their own invitation link can answer", "told it is by invitation"],
+        "scheduled": ["can answer from when it opens at", "told when it opens"],
+        "paused": ["Nobody can answer while it is paused", "work again when it is resumed", "told it is paused"],
+        "closed": ["It has closed, so the invitation links no longer work", "told it has closed"],
+    }[state]
+    for words in expected:
+        assert words in text, text
+    if state != "open":
+        assert "told it is by invitation" not in text
+
+
 def test_the_qr_code_is_an_svg_image_of_the_public_link(app, signed_in):
     run = run_titled(version_of(PLAN).title)
     viewer = signed_in("viewer")

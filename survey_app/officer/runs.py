@@ -37,7 +37,8 @@ ACCESS_CHOICES = [
     ),
     SelectChoice(
         Access.IDENTIFIED_INVITATIONS.value,
-        "Invitation only, identified: each response carries the invitation's reference, to follow up on a plan",
+        "Invitation only, identified: each response carries the invitation's plan reference, to follow up on a "
+        "plan (not for young people's surveys)",
     ),
 ]
 # Pages built by other parts of the officer area, linked from a run's page when they exist.
@@ -230,6 +231,11 @@ class RunForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
+        if "access" in self and not self.access.errors:
+            refusal = runs.access_refusal(self.access.data, self._chosen_audience())
+            if refusal:
+                self.access.errors = [*self.access.errors, refusal]
+                valid = False
         opens_at = self.opens_at()
         closes_at = self.closes_at()
         if closes_at is not None and not self.closes_time.errors:
@@ -240,6 +246,12 @@ class RunForm(FlaskForm):
                 self.closes_on.errors = [*self.closes_on.errors, "The closing date and time must be in the future"]
                 valid = False
         return valid
+
+    def _chosen_audience(self) -> str | None:
+        if "questionnaire" in self and (self.questionnaire.data or "").isdigit():
+            version = runs.version_by_id(int(self.questionnaire.data))
+            return version.audience if version else None
+        return self.current.questionnaire_version.audience if self.current else None
 
     def opens_at(self) -> datetime | None:
         if "opens_on" not in self:
@@ -323,6 +335,8 @@ def run_new():
             run = runs.create_run(form.details(), by=current_user)
         except runs.WaveNameTaken as refused:
             form.new_wave_name.errors = [str(refused)]
+        except runs.AccessRefused as refused:
+            form.access.errors = [str(refused)]
         else:
             flash(f"“{run.title}” is set up.", "success")
             return redirect(url_for(".run", run_id=run.id), code=303)
@@ -380,6 +394,8 @@ def run_edit(run_id: int):
             runs.change_run(survey_run, form.details(), by=current_user)
         except runs.WaveNameTaken as refused:
             form.new_wave_name.errors = [str(refused)]
+        except runs.AccessRefused as refused:
+            form.access.errors = [str(refused)]
         else:
             flash("Your changes are saved.", "success")
             return redirect(url_for(".run", run_id=survey_run.id), code=303)

@@ -10,33 +10,68 @@ from __future__ import annotations
 import dataclasses
 import random
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from analysis import periods
 from questionnaires import Question, Questionnaire
-from questionnaires.schema import QuestionType, Section
+from questionnaires.schema import DONT_KNOW, QuestionType, Section
 
 from ..database import begin_write
 from ..extensions import db
-from ..models import Response, Role, SurveyRun, Wave, utcnow
+from ..models import Answer, Response, Role, SurveyRun, Wave, utcnow
 from . import accounts
 from . import measures as measure_service
 from .journey import add_answers, new_reference
 from .questionnaires import questionnaire_for
 from .runs import Run, forget_cached_runs, run_by_slug
+from .uk_time import uk_date
 
 DEMO_PASSWORD_FILE = "demo-password"  # noqa: S105 - a file name
-DEMO_RESPONSES_PER_RUN = 36
+# Enough responses to each current run that a breakdown by area or by stage
+# of education publishes most groups' percentages: disclosure control hides
+# counts from 1 to 5 and gives no percentage on a base under 10.
+DEMO_RESPONSES_PER_RUN = 300
+# How many days each demo run has been open (the current ones) or was open
+# (earlier waves). Every invented response is sent while its run is open.
+DEMO_OPEN_DAYS = 28
 # Earlier waves of each demo survey, so the measures report has a baseline,
 # a previous period and a direction of travel: (months ago, responses, how
 # strongly the answers lean to the better end of each scale).
-DEMO_WAVES = ((12, 30, 0.0), (6, 33, 0.5))
+DEMO_WAVES = ((12, 120, 0.0), (6, 150, 0.5))
 DEMO_WAVE_NAME = "Demo wave"
-DEMO_ELIGIBLE = 150
+# Context questions (stage of education, area, main need...) are answered
+# alike in every wave: this many leave one out, and this many choose "Prefer
+# not to say" or "Not sure" where it is offered (together, "not stated").
+CONTEXT_LEFT_OUT = 0.07
+CONTEXT_DONT_KNOW = 0.07
+# Each group's share of a context question's answers; a question not listed
+# (such as the area) has its groups in equal shares. Main needs roughly as in
+# the DfE's SEN2 figures for EHC plans.
+CONTEXT_SHARES = {
+    "school_phase": {"early_years": 14, "primary": 28, "secondary": 28, "post_16": 18, "post_19": 12},
+    "primary_need": {
+        "asd": 32,
+        "slcn": 20,
+        "semh": 14,
+        "sld": 8,
+        "mld": 8,
+        "pd": 4,
+        "spld": 3,
+        "oth": 3,
+        "nsa": 3,
+        "pmld": 2,
+        "hi": 1,
+        "vi": 1,
+        "msi": 1,
+    },
+    "completed_with_support": {"alone": 50, "with_help": 35, "on_behalf": 15},
+}
+# How many were invited to each earlier wave, so its response rate shows (20% to 25%).
+DEMO_ELIGIBLE = 600
 CURRENT_LEAN = 1.0
 # Recorded figures for this many quarters up to the last full one: enough
 # for statistical process control (12 or more).
@@ -96,22 +131,37 @@ _WORDS = (
 ).split()
 
 
+def opened_ago() -> timedelta:
+    """How long before now `flask demo` opens the current demo runs.
+
+    In development they have been open for weeks, before the responses
+    invented for them; elsewhere there are no invented responses, so they
+    open now.
+    """
+    return timedelta(days=DEMO_OPEN_DAYS) if development_only() else timedelta(minutes=1)
+
+
 def add_demo_responses(run_slugs: list[str], per_run: int = DEMO_RESPONSES_PER_RUN) -> int:
-    """Invented responses to each run that has none yet; returns how many were added."""
+    """Invented responses to each run that has none yet; returns how many were added.
+
+    Each is sent at a moment between the run's opening and now (or its
+    closing, if it has closed). A run not open yet, which only tests ask
+    for, gets them while it will be open.
+    """
     added = 0
+    now = utcnow()
     for slug in run_slugs:
         run = run_by_slug(slug)
         if run is None:
             continue
         if db.session.scalar(select(func.count()).select_from(Response).where(Response.run_id == run.id)):
             continue
-        questionnaire = questionnaire_for(run)
+        until = min(run.closes_at, now)
+        if until <= run.opens_at:
+            until = run.closes_at
         chance = random.Random(f"demo-{run.slug}")  # noqa: S311 - invented data, not security
         begin_write()
-        now = utcnow()
-        for number in range(per_run):
-            submitted_at = now - timedelta(days=chance.randint(0, 27), minutes=chance.randint(0, 600))
-            _add_response(run, questionnaire, chance, submitted_at, number, CURRENT_LEAN)
+        _add_responses(run, chance, _moments(chance, per_run, run.opens_at, until), CURRENT_LEAN)
         db.session.commit()
         added += per_run
     return added
@@ -125,11 +175,13 @@ def add_demo_history(run_slugs: list[str]) -> tuple[int, int]:
     so the report has an improvement to test.
     """
     now = utcnow()
+    today = uk_date(now)
     added = 0
     if db.session.scalar(select(Wave.id).where(Wave.name.startswith(DEMO_WAVE_NAME))) is not None:
-        return added, _add_demo_figures(now.date())
+        return added, _add_demo_figures(today)
     for months_ago, count, lean in DEMO_WAVES:
-        opens = now - timedelta(days=round(months_ago * 30.4) + 28)
+        opens = now - timedelta(days=round(months_ago * 30.4) + DEMO_OPEN_DAYS)
+        closes = opens + timedelta(days=DEMO_OPEN_DAYS)
         name = f"{DEMO_WAVE_NAME}, {opens:%B %Y}"
         begin_write()
         wave = Wave(name=name, is_baseline=months_ago == DEMO_WAVES[0][0], created_at=now)
@@ -143,27 +195,27 @@ def add_demo_history(run_slugs: list[str]) -> tuple[int, int]:
                 title=f"{current.title} ({opens:%B %Y})",
                 questionnaire_version_id=current.questionnaire_version_id,
                 opens_at=opens,
-                closes_at=opens + timedelta(days=28),
+                closes_at=closes,
                 wave=wave,
-                # Invented too: how many were invited, so the response rate shows.
                 expected_eligible=DEMO_ELIGIBLE,
             )
             db.session.add(past)
             db.session.flush()
-            run = dataclasses.replace(current, id=past.id, slug=past.slug)
-            questionnaire = questionnaire_for(run)
-            chance = random.Random(f"demo-{past.slug}")  # noqa: S311 - invented data, not security
-            for number in range(count):
-                submitted_at = opens + timedelta(days=chance.randint(0, 27), minutes=chance.randint(0, 600))
-                _add_response(run, questionnaire, chance, submitted_at, number, lean)
+            run = dataclasses.replace(current, id=past.id, slug=past.slug, opens_at=opens, closes_at=closes)
+            # Seeded by the wave's place, not its month, so every build of the demo invents the same answers.
+            chance = random.Random(f"demo-{slug}-{months_ago}-months-ago")  # noqa: S311 - invented data
+            _add_responses(run, chance, _moments(chance, count, opens, closes), lean)
             added += count
         db.session.commit()
         forget_cached_runs()
-    return added, _add_demo_figures(now.date())
+    return added, _add_demo_figures(today)
 
 
 def _add_demo_figures(today: date) -> int:
-    """Invented quarterly figures for the recorded measures, unless any are recorded already."""
+    """Invented quarterly figures for the recorded measures, unless any are recorded already.
+
+    For the quarters before ``today``'s (the UK date): never one still in progress.
+    """
     measures = measure_service.measure_set()
     if not measure_service.recorded_frame().empty:
         return 0
@@ -191,18 +243,73 @@ def _add_demo_figures(today: date) -> int:
     return added
 
 
-def _add_response(
-    run: Run, questionnaire: Questionnaire, chance: random.Random, submitted_at, number: int, lean: float
-) -> None:
-    response = Response(
-        reference=new_reference(),
-        submission_key=secrets.token_hex(16),
-        run_id=run.id,
-        questionnaire_version_id=run.questionnaire_version_id,
-        audience=run.audience,
-        language="en",
-        submitted_at=submitted_at,
-    )
+def _moments(chance: random.Random, count: int, start: datetime, end: datetime) -> list[datetime]:
+    """``count`` times from ``start`` up to (not including) ``end``, earliest first, as people answer."""
+    span = (end - start).total_seconds()
+    return sorted(start + timedelta(seconds=span * chance.random()) for _ in range(count))
+
+
+@dataclasses.dataclass
+class _Invented:
+    """A response as ``add_answers`` fills it in, before it is written: a plain record, not a ``Response``.
+
+    ``add_answers`` gives it its answers exactly as the journey gives a
+    response its answers. On a mapped ``Response`` the session would also
+    keep track of each answer, which took twice as long.
+    """
+
+    reference: str
+    submission_key: str
+    run_id: int
+    questionnaire_version_id: int
+    audience: str
+    language: str
+    submitted_at: datetime
+    answers: list[Answer] = dataclasses.field(default_factory=list)
+
+
+def _add_responses(run: Run, chance: random.Random, moments: list[datetime], lean: float) -> None:
+    """Invented responses sent at these moments, written in bulk in the write transaction already begun.
+
+    Two multi-row INSERTs (responses, then their answers) rather than the
+    session's unit of work, which would take most of `make run`'s time.
+    """
+    questionnaire = questionnaire_for(run)
+    made = []
+    for number, submitted_at in enumerate(moments):
+        response = _Invented(
+            reference=new_reference(),
+            submission_key=secrets.token_hex(16),
+            run_id=run.id,
+            questionnaire_version_id=run.questionnaire_version_id,
+            audience=run.audience,
+            language="en",
+            submitted_at=submitted_at,
+        )
+        for key, value in _invent_answers(questionnaire, run.audience, chance, number, lean).items():
+            add_answers(response, key, value)
+        made.append(response)
+    if not made:
+        return
+    rows = [{field: getattr(response, field) for field in _RESPONSE_FIELDS} for response in made]
+    ids = db.session.scalars(insert(Response).returning(Response.id, sort_by_parameter_order=True), rows).all()
+    answers = [
+        {"response_id": response_id, **{field: getattr(answer, field) for field in _ANSWER_FIELDS}}
+        for response_id, response in zip(ids, made, strict=True)
+        for answer in response.answers
+    ]
+    if answers:
+        db.session.execute(insert(Answer), answers)
+
+
+_RESPONSE_FIELDS = tuple(field.name for field in dataclasses.fields(_Invented) if field.name != "answers")
+_ANSWER_FIELDS = tuple(column.key for column in Answer.__table__.columns if column.key not in ("id", "response_id"))
+
+
+def _invent_answers(
+    questionnaire: Questionnaire, audience: str, chance: random.Random, number: int, lean: float
+) -> dict[str, str | list[str]]:
+    """One person's answers, following the questionnaire's routing; no equality monitoring."""
     answers: dict[str, str | list[str]] = {}
     for page in questionnaire.pages:
         if not page.is_shown(answers):
@@ -210,15 +317,16 @@ def _add_response(
         for question in page.questions:
             if question.section is Section.EQUALITY or not question.is_shown(answers):
                 continue
-            value = _invent(question, run.audience, chance, number, lean)
+            value = _invent(question, audience, chance, number, lean)
             if value in (None, "", []):
                 continue
             answers[question.key] = value
-            add_answers(response, question.key, value)
-    db.session.add(response)
+    return answers
 
 
 def _invent(question: Question, audience: str, chance: random.Random, number: int, lean: float):
+    if question.section is Section.CONTEXT and question.type is QuestionType.SINGLE_CHOICE:
+        return _context_answer(question, chance)
     if not question.required and question.type.is_choice and chance.random() < 0.1:
         return None
     match question.type:
@@ -248,6 +356,21 @@ def _invent(question: Question, audience: str, chance: random.Random, number: in
         case QuestionType.DATE:
             return (date.today() - timedelta(days=chance.randint(30, 700))).isoformat()
     return None
+
+
+def _context_answer(question: Question, chance: random.Random) -> str | None:
+    """Who the person is, as a local area's families are spread: it does not lean with the wave."""
+    draw = chance.random()
+    if not question.required and draw < CONTEXT_LEFT_OUT:
+        return None
+    dont_know = [option.value for option in question.apart_options if option.value == DONT_KNOW]
+    if dont_know and draw >= 1 - CONTEXT_DONT_KNOW:
+        return dont_know[0]
+    options = question.scale_options
+    shares = CONTEXT_SHARES.get(question.key, {})
+    # An answer not listed (one added to the question since) gets the smallest share.
+    weights = [shares.get(option.value, min(shares.values(), default=1)) for option in options]
+    return chance.choices(options, weights=weights)[0].value
 
 
 def demo_run_slugs() -> list[str]:

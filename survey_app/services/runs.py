@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import DateTime, Integer, bindparam, column, func, select, values
 from sqlalchemy.orm import joinedload
 
 from ..database import begin_write
 from ..extensions import db
-from ..formatting import uk_time
 from ..models import (
     Access,
     Draft,
@@ -33,6 +32,7 @@ from ..models import (
     utcnow,
 )
 from . import audit
+from .uk_time import uk_days
 
 SCHEDULED, OPEN, PAUSED, CLOSED = "scheduled", "open", "paused", "closed"
 STATUSES = (OPEN, PAUSED, SCHEDULED, CLOSED)  # the order the runs list shows them in
@@ -130,6 +130,9 @@ def open_run(
     """Open a run with nothing but its times (demo runs and tests); officers use ``create_run``."""
     if closes_at <= opens_at:
         raise ValueError("A survey must close after it opens.")
+    refusal = access_refusal(access, version.audience)
+    if refusal:
+        raise AccessRefused(refusal)
     begin_write()
     run = SurveyRun(
         slug=slug, title=title, questionnaire_version=version, opens_at=opens_at, closes_at=closes_at, access=access
@@ -140,8 +143,13 @@ def open_run(
     return run
 
 
-def ensure_demo_runs(versions: list[QuestionnaireVersion], days: int = 90) -> list[SurveyRun]:
-    """Open a run of each questionnaire that has none open now; return the runs opened."""
+def ensure_demo_runs(
+    versions: list[QuestionnaireVersion], days: int = 90, opened_ago: timedelta = timedelta(minutes=1)
+) -> list[SurveyRun]:
+    """Open a run of each questionnaire that has none open now, from ``opened_ago`` until ``days`` from now.
+
+    Returns the runs opened. The demo opens them weeks ago, before the responses it invents.
+    """
     opened = []
     now = utcnow()
     open_version_ids = {run.questionnaire_version_id for run in open_runs(now)}
@@ -149,7 +157,7 @@ def ensure_demo_runs(versions: list[QuestionnaireVersion], days: int = 90) -> li
         if version.id in open_version_ids:
             continue
         slug = free_slug(version.key.replace("_", "-"))
-        opened.append(open_run(version, slug, version.title, now - timedelta(minutes=1), now + timedelta(days=days)))
+        opened.append(open_run(version, slug, version.title, now - opened_ago, now + timedelta(days=days)))
     return opened
 
 
@@ -281,17 +289,49 @@ def has_responses(run: SurveyRun) -> bool:
     return bool(_response_counts(run.id))
 
 
+# UK days counted in one query: a year's.
+DAYS_PER_QUERY = 366
+
+
 def submissions_per_day(run: SurveyRun) -> list[tuple[date, int]]:
     """Responses still held, by the UK day they were sent, oldest first; days with none are left out.
 
-    Grouped here rather than in SQL so that days are UK days on both
-    databases (a response at 11:30pm in summer belongs to that day, not the next).
+    Counted in the database, a UK day at a time: each day is the range of
+    UTC times it spans (``uk_time.uk_days``: 11:30pm UTC on a summer day is
+    already the next day), counted in the index on run and time, so no
+    response is read, and a run of a million takes as long as its days.
     """
-    counts: dict[date, int] = {}
-    for submitted_at in db.session.scalars(select(Response.submitted_at).where(Response.run_id == run.id)):
-        day = uk_time(submitted_at).date()
-        counts[day] = counts.get(day, 0) + 1
-    return sorted(counts.items())
+    # Apart, each is one step in the index; asked together, SQLite reads the whole run.
+    first, last = db.session.execute(
+        select(
+            select(func.min(Response.submitted_at)).where(Response.run_id == run.id).scalar_subquery(),
+            select(func.max(Response.submitted_at)).where(Response.run_id == run.id).scalar_subquery(),
+        )
+    ).one()
+    if first is None:
+        return []
+    days = uk_days(first, last)
+    counts: list[tuple[date, int]] = []
+    for start in range(0, len(days), DAYS_PER_QUERY):
+        some = days[start : start + DAYS_PER_QUERY]
+        bounds = (
+            values(column("number", Integer), column("starts", DateTime), column("ends", DateTime), name="uk_days")
+            .data([(number, starts, ends) for number, (_, starts, ends) in enumerate(some)])
+            .cte()
+        )
+        sent = (
+            select(func.count())
+            .select_from(Response)
+            .where(
+                Response.run_id == run.id,
+                Response.submitted_at >= bounds.c.starts,
+                Response.submitted_at < bounds.c.ends,
+            )
+            .scalar_subquery()
+        )
+        found = dict(db.session.execute(select(bounds.c.number, sent)).all())
+        counts += [(day, found[number]) for number, (day, _, _) in enumerate(some) if found.get(number)]
+    return counts
 
 
 def waves() -> list[Wave]:
@@ -330,10 +370,36 @@ class WaveNameTaken(Exception):
     """Someone else created a wave of this name in the meantime."""
 
 
+class AccessRefused(ValueError):
+    """Who can answer does not suit the questionnaire: a young people's survey by identified invitation."""
+
+
+YOUNG_PEOPLE_NOT_IDENTIFIED = (
+    "A young people's survey cannot be by identified invitation: their answers are never linked to a plan. "
+    "Choose anyone with the link, or invitation only, anonymous"
+)
+
+
+def access_refusal(access: Access | str | None, audience: str | None) -> str | None:
+    """Why this questionnaire's audience cannot be asked this way, or None when it can."""
+    if access == Access.IDENTIFIED_INVITATIONS and audience == "young_person":
+        return YOUNG_PEOPLE_NOT_IDENTIFIED
+    return None
+
+
+def _refuse_access(access: Access | str | None, version_id: int | None) -> None:
+    version = db.session.get(QuestionnaireVersion, version_id) if version_id is not None else None
+    refusal = access_refusal(access, version.audience if version else None)
+    if refusal:
+        db.session.rollback()
+        raise AccessRefused(refusal)
+
+
 def create_run(details: RunDetails, by: User) -> SurveyRun:
     """Open a run for officers: its address is made from the title, unique."""
     begin_write()
     _refuse_taken_wave(details)
+    _refuse_access(details.access or Access.OPEN, details.version_id)
     run = SurveyRun(
         slug=free_slug(slug_from_title(details.title)),
         title=details.title,
@@ -364,6 +430,11 @@ def change_run(run: SurveyRun, details: RunDetails, by: User) -> None:
     _refuse_taken_wave(details)
     db.session.refresh(run)
     locked = has_responses(run)
+    if not locked:
+        _refuse_access(
+            details.access if details.access is not None else run.access,
+            details.version_id if details.version_id is not None else run.questionnaire_version_id,
+        )
     if details.version_id is not None and not locked:
         run.questionnaire_version_id = details.version_id
     if details.access is not None and not locked:
