@@ -126,7 +126,7 @@ def test_the_start_page_says_what_the_survey_is_and_who_sees_the_answers(browser
     page = browser.get("/surveys/ehc-plan-feedback")
     assert page.h1 == "Your views on your child's EHC plan"
     assert f"It takes about {definition.estimated_minutes} minutes" in page.text
-    assert "You can answer anonymously" in page.text
+    assert "Your answers are anonymous" in page.text
     assert "Who sees your answers" in page.text and "SEND engagement team" in page.text
     assert "The survey closes" in page.text
     start = page.soup.select_one("a.govuk-button--start")
@@ -161,6 +161,39 @@ def test_every_shipped_questionnaire_can_be_completed_and_is_stored_exactly(brow
     assert stored_answers(response) == {key: value for key, value in expected.items() if key not in equality}
     assert rows_of(stored_equality_answers(response)) == rows_of({key: expected[key] for key in equality})
     assert db.session.scalar(select(Draft).limit(1)) is None, "the draft is removed once submitted"
+
+
+def test_check_answers_shows_one_summary_list_per_section(browser):
+    """As the GOV.UK pattern does: not a list (and a gap) for every question."""
+    definition = questionnaire(PATHWAYS)
+    page = browser.get(complete(browser, definition, slug(PATHWAYS)))
+    lists = page.soup.select(".govuk-summary-list")
+    # The questions asked one to a page share a list while they follow one
+    # another; each group has its own under its title; equality monitoring is
+    # one list. Every list after the first is under its heading.
+    headings = [lst.find_previous("h2").get_text(" ", strip=True) for lst in lists[1:]]
+    assert headings == [
+        "How good is the information about these topics?",
+        "Your other answers",
+        "About your child",
+        "Your other answers",
+        "Equality monitoring",
+    ]
+    assert lists[0].find_previous("h2") is None, "the first list follows the page heading"
+    assert all("app-summary-list--wide-key" in lst["class"] for lst in lists)
+
+    # Every question answered has its row, in the order asked, each with a
+    # Change link to its page that names the question to screen readers.
+    given, _ = routing.prune(definition, {q.key: example_form_values(q) for q in definition.questions}, [])
+    rows = page.soup.select(".govuk-summary-list__row")
+    assert [row.select_one(".govuk-summary-list__actions a")["href"].split("#")[1] for row in rows] == list(given)
+    for row in rows:
+        key = row.select_one(".govuk-summary-list__key").get_text(" ", strip=True)
+        link = row.select_one(".govuk-summary-list__actions a")
+        question_key = link["href"].split("#")[1]
+        page_key = next(p.key for p in definition.pages if any(q.key == question_key for q in p.questions))
+        assert link["href"] == f"{question_url(PATHWAYS, page_key, change=True)}#{question_key}"
+        assert link.select_one(".govuk-visually-hidden").get_text(strip=True) == key
 
 
 def test_question_pages_show_progress_and_back_links(browser):

@@ -1,8 +1,11 @@
 """Officers read a run's comments (free-text answers), tag them, flag them for follow-up and redact them.
 
-Young people's comments with words that can mean a risk of harm come first,
-until someone has followed them up. Every change goes back to the same place
-on the comments page, with the same filters.
+The comments page lists a page of comments at a time, each with its tags and
+follow-up, and holds no form but its filters. Each comment has a page of its
+own where it is tagged, flagged for follow-up or redacted. Young people's
+comments with words that can mean a risk of harm come first, until someone
+has followed them up. Every change goes back to where the officer was on the
+comments page: the same filters, the same page number, the same comment.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from markupsafe import Markup, escape
 from wtforms import SubmitField, TextAreaField
 
 from ..access import requires
-from ..models import Answer, Role, SurveyRun
+from ..models import Answer, Role
 from ..officer_forms import error_list
 from ..services import comments as comment_service
 from ..services import text_checks
@@ -27,23 +30,20 @@ from ..services.runs import run_by_id
 from . import bp
 from .paging import page_number, pagination
 
-PER_PAGE = 50
-# The query string arguments that say what the comments page shows.
+PER_PAGE = 20
+# The query string arguments that say what the comments page shows. A
+# comment's own page and its forms carry them, so that a change made there
+# returns the officer to the same view of the comments page.
 _KEPT = ("question", "tag", "follow_up", "page")
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A change refused, shown on the comment it was for, with what was typed."""
+    """A change refused, shown on the comment's own page with what was typed."""
 
-    answer_id: int
     field: str
     message: str
     typed: str
-
-    @property
-    def target(self) -> str:
-        return f"{self.field}-{self.answer_id}"
 
 
 def marked(text: str, findings: list[text_checks.Finding]) -> Markup:
@@ -71,27 +71,24 @@ def _filters(questions) -> comment_service.CommentFilters:
     )
 
 
-def _comments_page(run: SurveyRun, problem: Problem | None = None):
+@bp.get("/runs/<int:run_id>/comments")
+@requires(Role.OFFICER)
+def comments(run_id: int):
+    run = run_by_id(run_id) or abort(404)
     questionnaire = questionnaire_of(run.questionnaire_version)
     questions = comment_service.comment_questions(questionnaire)
     filters = _filters(questions)
     risky = comment_service.risk_comments(run, questionnaire)
     page = page_number()
+    # One page of the others, read with LIMIT and OFFSET.
     listed, total = comment_service.comments_page(
         run, questionnaire, filters, page, PER_PAGE, [comment.answer_id for comment in risky]
     )
-    shown = {comment.answer_id for comment in [*risky, *listed]}
-    errors = []
-    if problem is not None:
-        if problem.answer_id in shown:
-            errors = [{"text": problem.message, "href": f"#{problem.target}"}]
-        else:
-            flash(problem.message)
     base = url_for(".comments", run_id=run.id)
-    args = {**filters.as_args()}
+    args = filters.as_args()
 
     def href(number: int) -> str:
-        return f"{base}?{urlencode({**args, 'page': number})}"
+        return f"{base}?{urlencode({**args, 'page': number})}" if number > 1 or args else base
 
     return render_template(
         "officer/comments.html",
@@ -101,32 +98,54 @@ def _comments_page(run: SurveyRun, problem: Problem | None = None):
         filters=filters,
         follow_up_filters=comment_service.FOLLOW_UP_FILTERS,
         risky=risky,
+        page=page,
+        first_page=href(1),
         listed=listed,
         total=total,
+        pages=max(1, -(-total // PER_PAGE)),
         pagination=pagination(page, total, PER_PAGE, href),
         suggestions=comment_service.tag_suggestions(),
         kept={**args, **({"page": page} if page > 1 else {})},
         marked=marked,
-        problem=problem,
-        errors=errors,
     )
 
 
-@bp.get("/runs/<int:run_id>/comments")
+def _list_url(answer: Answer) -> str:
+    """The comment's place on the comments page, as it was filtered and on the page it was on."""
+    return url_for(".comments", run_id=answer.run_id, **_kept_args()) + f"#comment-{answer.id}"
+
+
+def _comment_page(answer: Answer, problem: Problem | None = None):
+    """A comment's own page: the comment, its tags, follow-up and redactions, and the forms to change them."""
+    return render_template(
+        "officer/comment.html",
+        run=answer.response.run,
+        comment=comment_service.comment_of(answer),
+        question=comment_service.question_of(answer),
+        suggestions=comment_service.tag_suggestions(),
+        kept=_kept_args(),
+        back=_list_url(answer),
+        marked=marked,
+        problem=problem,
+        errors=[{"text": problem.message, "href": f"#{problem.field}"}] if problem else [],
+    )
+
+
+@bp.get("/comments/<int:answer_id>")
 @requires(Role.OFFICER)
-def comments(run_id: int):
-    run = run_by_id(run_id) or abort(404)
-    return _comments_page(run)
+def comment(answer_id: int):
+    answer = comment_service.comment_by_id(answer_id) or abort(404)
+    return _comment_page(answer)
 
 
 def _back_to(answer: Answer):
-    """Back to the comment on the comments page, as it was filtered."""
-    url = url_for(".comments", run_id=answer.run_id, **_kept_args())
-    return redirect(f"{url}#comment-{answer.id}", code=303)
+    """Back to where the officer was: the comment on the comments page, with its filters and page number."""
+    return redirect(_list_url(answer), code=303)
 
 
 def _refused(answer: Answer, field: str, refused: Exception, typed: str):
-    return _comments_page(answer.response.run, Problem(answer.id, field, str(refused), typed))
+    """The comment's own page again, saying what was wrong and keeping what was typed."""
+    return _comment_page(answer, Problem(field, str(refused), typed))
 
 
 @bp.post("/comments/<int:answer_id>/tags")
@@ -206,7 +225,8 @@ def redact(answer_id: int):
         question=comment_service.question_of(answer),
         original=marked(answer.value, findings),
         may_contain=text_checks.describe(findings),
-        back=url_for(".comments", run_id=answer.run_id, **_kept_args()) + f"#comment-{answer.id}",
+        # Redaction is reached from the comment's own page; cancelling goes back there.
+        back=url_for(".comment", answer_id=answer.id, **_kept_args()),
         form=form,
         errors=error_list(form),
     )

@@ -159,6 +159,24 @@ def comments_page(
     return _with_details([_comment(row) for row in rows]), total
 
 
+def comment_of(answer: Answer) -> Comment:
+    """One comment, for its own page: with its tags, follow-up and redactions, and,
+    when a young person wrote it, the risk words it uses (whether or not its
+    follow-up is done)."""
+    words = configured_risk_words()
+    young = answer.audience == Audience.YOUNG_PERSON.value
+    comment = Comment(
+        answer_id=answer.id,
+        question_key=answer.question_key,
+        text=answer.value,
+        reference=answer.response.reference,
+        submitted_at=answer.submitted_at,
+        audience=answer.audience,
+        risks=text_checks.risk_matches(answer.value, words) if young and words else [],
+    )
+    return _with_details([comment])[0]
+
+
 def _comment(row, risks: list[str] | None = None) -> Comment:
     return Comment(
         answer_id=row.id,

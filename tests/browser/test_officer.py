@@ -16,6 +16,7 @@ from survey_app.services import demo
 
 from ..conftest import PASSWORD
 from .helpers import axe_violations
+from .officer_pages import every_officer_page
 
 pytestmark = pytest.mark.browser
 
@@ -72,42 +73,26 @@ def test_a_viewer_sees_the_runs_but_no_responses(page, users):
     expect(page.locator("h1")).to_have_text("You cannot see this page")
 
 
-def _officer_pages(run_id: int, reference: str, user_id: int) -> list[str]:
-    return [
-        "/officer/",
-        "/officer/runs/new",
-        f"/officer/runs/{run_id}",
-        f"/officer/runs/{run_id}/edit",
-        f"/officer/runs/{run_id}/close",
-        f"/officer/runs/{run_id}/responses",
-        f"/officer/responses/{reference}",
-        f"/officer/runs/{run_id}/comments",
-        f"/officer/runs/{run_id}/export",
-        "/officer/plans",
-        "/officer/users",
-        "/officer/users/new",
-        f"/officer/users/{user_id}",
-        "/officer/audit-log",
-        "/officer/records",
-        f"/officer/records/{reference}",
-        "/officer/account/password",
-    ]
-
-
 def test_no_axe_violations_in_the_officer_area(new_page, users):
-    demo.add_demo_responses(demo.demo_run_slugs(), per_run=4)
-    response = db.session.scalars(select(Response).where(Response.audience == "young_person")).first()
+    # Every type of officer page (tests/browser/officer_pages.py), as an admin.
+    pages = every_officer_page(users)
     page = new_page(bypass_csp=True)
     page.goto("/sign-in")
     page.get_by_role("button", name="Sign in").click()  # the page with errors
     assert not (violations := axe_violations(page)), f"axe found problems on the sign-in errors:\n{violations}"
     sign_in(page, "admin")
     problems = []
-    for path in _officer_pages(response.run_id, response.reference, users["viewer"].id):
+    for path in pages.values():
         reply = page.goto(path)
         assert reply.status == 200, f"{path}: {reply.status}"
         if violations := axe_violations(page):
             problems.append(f"{path}:\n{violations}")
+    # A comment's own page with an error: a tag sent empty.
+    page.goto(pages["officer.comment"])
+    page.get_by_role("button", name="Add tag").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    if violations := axe_violations(page):
+        problems.append(f"comment with errors:\n{violations}")
     # A form with errors: the new run form sent empty.
     page.goto("/officer/runs/new")
     page.get_by_role("button", name="Open the survey run").click()
