@@ -40,7 +40,9 @@ survey_app/static/build/app.css: node_modules/.package-lock.json survey_app/stat
 #                              extracts every string marked with _(), ngettext,
 #                              lazy_gettext or _l (see babel.cfg) into
 #                              messages.pot, then updates each language's
-#                              messages.po from it. Translate the new entries,
+#                              messages.po from it (wrapped at 100 columns, as
+#                              the catalogues are written, so only what changed
+#                              shows in a diff). Translate the new entries,
 #                              then run make compile-translations.
 CATALOGUES = $(wildcard survey_app/translations/*/LC_MESSAGES/messages.po)
 
@@ -55,7 +57,7 @@ translations: $(VENV)/.installed
 	mkdir -p survey_app/translations
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --sort-by-file -o survey_app/translations/messages.pot .
 ifneq ($(strip $(CATALOGUES)),)
-	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations --no-fuzzy-matching --width 100
 else
 	@echo "No catalogues to update yet. Start one with: $(BIN)/pybabel init -i survey_app/translations/messages.pot -d survey_app/translations -l cy"
 endif
@@ -64,7 +66,20 @@ install: $(VENV)/.installed assets compile-translations
 
 assets: survey_app/static/build/app.css
 
-database: $(VENV)/.installed
+# Remembers that this checkout is set up for development, so that the README's
+# `flask --app wsgi ...` commands work later as printed, on the same instance
+# database, without APP_ENV. The app uses it only while APP_ENV, SECRET_KEY and
+# DATABASE_URL are all unset, so a deployment (which sets SECRET_KEY) is never
+# made development by it; it is in instance/, which git ignores.
+instance/app-env:
+	@mkdir -p instance
+	@printf '%s\n' \
+	  '# Left by `make run`: flask --app wsgi commands run in this checkout use development' \
+	  '# settings (the key kept in this folder, the database instance/survey.db) while' \
+	  '# APP_ENV, SECRET_KEY and DATABASE_URL are all unset. Delete this file to stop that.' \
+	  'APP_ENV=development' > $@
+
+database: $(VENV)/.installed instance/app-env
 	$(FLASK) db upgrade
 	$(FLASK) questionnaires load
 	PORT=$(PORT) $(FLASK) demo
@@ -73,6 +88,8 @@ run: install database
 	@echo ""
 	@echo "  Serving on http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
 	@echo "  The demo surveys are listed on the home page."
+	@echo "  Later 'flask --app wsgi ...' commands in this checkout use these development"
+	@echo "  settings too (instance/app-env), unless APP_ENV, SECRET_KEY or DATABASE_URL is set."
 	@echo ""
 	@cat instance/demo-login.txt
 	@echo ""

@@ -10,6 +10,8 @@ from .checking import (
     CONTEXT_FILE,
     EQUALITY_FILE,
     KEY_PATTERN,
+    PLAN_REFERENCE,
+    PLAN_REFERENCE_REFUSED,
     RESERVED_KEYS,
     SCALES_FILE,
     Checker,
@@ -51,16 +53,50 @@ def load_scales(path: Path) -> tuple[dict[str, tuple[Option, ...]], list[Problem
     return scales, checker.problems
 
 
+# An area of the LOCALITIES setting: "North", or its English and Welsh names, "North|Gogledd".
+WELSH_NAME_SEPARATOR = "|"
+
+
+def locality_names(entry: str) -> tuple[str, str | None]:
+    """An area's English name and its Welsh name, if it has one of its own.
+
+    Raises ValueError for an empty name on either side of the "|", or more
+    than one "|".
+    """
+    parts = [part.strip() for part in entry.split(WELSH_NAME_SEPARATOR)]
+    if len(parts) > 2:
+        raise ValueError(
+            f"'{entry.strip()}' has more than one '|'; write each area as its name, "
+            "or its English and Welsh names joined by one '|', like North|Gogledd"
+        )
+    if not all(parts):
+        raise ValueError(
+            f"'{entry.strip()}' has an empty name; write each area as its name, "
+            "or its English and Welsh names joined by one '|', like North|Gogledd"
+        )
+    english = parts[0]
+    welsh = parts[1] if len(parts) == 2 and parts[1] != english else None
+    return english, welsh
+
+
 def locality_options(localities: Iterable[str]) -> tuple[Option, ...]:
-    """The council's areas as options; each code is its name in lower case."""
+    """The council's areas as options; each code is its English name in lower case.
+
+    The code never depends on the Welsh name, so giving an area a Welsh name
+    later keeps every answer already stored. An area with no Welsh name is
+    shown in English on Welsh pages: many places have one name in both.
+    """
     options = []
-    for name in localities:
-        value = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    for entry in localities:
+        if not entry.strip():
+            continue
+        english, welsh = locality_names(entry)
+        value = re.sub(r"[^a-z0-9]+", "_", english.lower()).strip("_")
         if value and not value[0].isalpha():
             value = f"area_{value}"
         if value and all(option.value != value for option in options):
-            # Place names are the same in every language, so need no translation.
-            options.append(Option(value=value[:63], label=name.strip()))
+            translations = {"cy": {"label": welsh}} if welsh else {}
+            options.append(Option(value=value[:63], label=english, translations=translations))
     return tuple(options)
 
 
@@ -86,6 +122,9 @@ def load_context(
         line = root.line_of(name)
         if not isinstance(name, str) or not KEY_PATTERN.match(name) or name in RESERVED_KEYS:
             checker.problem(line, str(name), "a context question's name must be a lower-case key")
+            continue
+        if name == PLAN_REFERENCE:
+            checker.problem(line, name, PLAN_REFERENCE_REFUSED)
             continue
         entry = checker.mapping(entry, line, name, check_duplicates=False)
         if entry is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from questionnaires import load_directory
 
 from . import cli, database, formatting, languages, security
-from .config import ROOT, build_config, localities
+from .config import DEVELOPMENT_MARKER, ROOT, build_config, localities, text_in
 from .extensions import csrf, db, migrate
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.config.update(build_config(Path(app.instance_path), config))
+    _say_which_environment(app)
 
     db.init_app(app)
     database.init_app(app)
@@ -54,10 +56,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def _service():
+        # In the page's language: the titles, header and footer of Welsh
+        # pages end with the Welsh names (SERVICE_NAME_CY, COUNCIL_NAME_CY).
+        language = languages.current()
         return {
-            "council_name": app.config["COUNCIL_NAME"],
-            "service_name": app.config["SERVICE_NAME"],
+            "council_name": text_in(app.config, "COUNCIL_NAME", language)[0],
+            "service_name": text_in(app.config, "SERVICE_NAME", language)[0],
         }
+
+    @app.template_global()
+    def setting_text(name: str) -> Markup:
+        """A configured text in the page's language; marked as English where it has no translation."""
+        text, text_language = text_in(app.config, name, languages.current())
+        if text_language == languages.current():
+            return Markup("{}").format(text)
+        return Markup('<span lang="{}">{}</span>').format(text_language, text)
+
+    @app.template_global()
+    def setting_paragraphs(name: str) -> Markup:
+        """A configured text of paragraphs in the page's language; marked as English where untranslated."""
+        text, text_language = text_in(app.config, name, languages.current())
+        if text_language == languages.current():
+            return formatting.paragraphs(text)
+        return Markup('<div lang="{}">{}</div>').format(text_language, formatting.paragraphs(text))
 
     # The header and footer are the same on every page in a language: render
     # them once per language.
@@ -86,3 +107,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         log.error("Questionnaire refused: %s", problem)
     app.extensions["questionnaire_library"] = library
     return app
+
+
+def _say_which_environment(app: Flask) -> None:
+    """Say which environment the app runs in, and loudly when no setting chose it."""
+    environment, source = app.config["APP_ENV"], app.config["APP_ENV_SOURCE"]
+    log.info("Running in %s (chosen by %s).", environment, source)
+    if DEVELOPMENT_MARKER in source:
+        # Not a setting but a file `make run` left: say so wherever the app starts.
+        print(
+            f"Running in {environment}, as {source} asks, since none of APP_ENV, SECRET_KEY and "
+            "DATABASE_URL is set. For anything but trying the service on this computer, set SECRET_KEY.",
+            file=sys.stderr,
+        )

@@ -45,10 +45,12 @@ def _end_idle_session():
     # keep one open): start every request from its own cookie.
     g.pop("_login_user", None)
     g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)
+    if request.blueprint in ("auth", "officer"):
+        # The officer area is in English, signed in or not (its titles and
+        # header too, whatever language a respondent chose in this browser).
+        languages.use_for_page(("en",))
     if "_user_id" not in session:
         return None  # respondents: nothing to load
-    if request.blueprint in ("auth", "officer"):
-        languages.use_for_page(("en",))  # the officer area is in English
     if not current_user.is_authenticated:
         return None
     config = current_app.config

@@ -15,8 +15,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
 from wtforms.validators import StopValidation, ValidationError
 
-from .. import mail
+from .. import languages, mail
 from ..access import public
+from ..config import text_in
 from ..formatting import long_date
 from ..services import journey
 from . import bp
@@ -104,7 +105,7 @@ def _email(title: str, link: str, expires_at) -> tuple[str, str]:
         title=title,
         link=link,
         date=long_date(expires_at),
-        council=current_app.config["COUNCIL_NAME"],
+        council=text_in(current_app.config, "COUNCIL_NAME", languages.current())[0],
     )
     return subject, body
 

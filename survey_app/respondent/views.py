@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, make_response, redirect, render_template, request, session, url_for
+from markupsafe import Markup
 
 from questionnaires import Page, routing
-from questionnaires.schema import Section
+from questionnaires.schema import ENGLISH, Section
 
 from .. import languages
 from ..access import public
@@ -89,10 +92,39 @@ def _page_url(run: runs.Run, page: Page, change: bool = False) -> str:
     return url_for("respondent.question", slug=run.slug, page_key=page.key, change="1" if change else None)
 
 
+def in_language(run: runs.Run, language: str) -> bool:
+    """Whether the run's questionnaire can be read and answered in ``language``."""
+    return language in questionnaire_for(run).languages
+
+
+@bp.app_template_global()
+def survey_title(run: runs.Run) -> str | Markup:
+    """A survey's title as a page in the person's language names it.
+
+    In English, the run's title. In another language, its questionnaire's
+    title in that language, or, for a questionnaire without it, the run's
+    English title marked as English.
+    """
+    language = languages.current()
+    if language == ENGLISH:
+        return run.title
+    if in_language(run, language):
+        return questionnaire_for(run, language).title
+    return Markup('<span lang="en">{}</span>').format(run.title)
+
+
 @bp.get("/")
 @public
 def index():
-    return render_template("respondent/index.html", runs=runs.open_runs(listed_only=True))
+    """The surveys open to everyone. A page in Welsh lists those with a Welsh
+    version first, and those without it under a heading of their own."""
+    language = languages.current()
+    listed = runs.open_runs(listed_only=True)
+    return render_template(
+        "respondent/index.html",
+        runs=[run for run in listed if in_language(run, language)],
+        english_only=[run for run in listed if not in_language(run, language)],
+    )
 
 
 @bp.get("/surveys/<slug>")
@@ -106,6 +138,7 @@ def start(slug: str):
         "respondent/start.html",
         run=run,
         questionnaire=questionnaire,
+        linked_to_plan=journey.links_to_plan(run),
         first_page=questionnaire.pages[0],
         resume_page=resume if progress.submission_key else None,
         has_progress=progress.submission_key is not None,
@@ -209,6 +242,44 @@ def _after_page(run, questionnaire, page, progress) -> str:
     return _page_url(run, following) if following else url_for(".check_answers", slug=run.slug)
 
 
+@dataclass(frozen=True)
+class AnswerSection:
+    """One part of the check-answers page: a heading (or none) and one summary list."""
+
+    pages: tuple[Page, ...]
+    # A group's title; None for questions asked one to a page.
+    title: str | None = None
+    equality: bool = False
+
+
+def answer_sections(pages: list[Page]) -> list[AnswerSection]:
+    """The pages shown, in order, as the check-answers page's sections.
+
+    Questions asked one to a page share a section while they follow one
+    another; each group is a section under its title; the equality
+    monitoring pages are one section, last. Each section is one summary list,
+    as in the GOV.UK check answers pattern.
+    """
+    sections: list[AnswerSection] = []
+    singles: list[Page] = []
+    for page in pages:
+        if page.section is Section.EQUALITY:
+            continue
+        if not page.is_group:
+            singles.append(page)
+            continue
+        if singles:
+            sections.append(AnswerSection(tuple(singles)))
+            singles = []
+        sections.append(AnswerSection((page,), title=page.title))
+    if singles:
+        sections.append(AnswerSection(tuple(singles)))
+    equality = tuple(page for page in pages if page.section is Section.EQUALITY)
+    if equality:
+        sections.append(AnswerSection(equality, equality=True))
+    return sections
+
+
 @bp.route("/surveys/<slug>/check-answers", methods=["GET", "POST"])
 @public
 def check_answers(slug: str):
@@ -248,8 +319,7 @@ def check_answers(slug: str):
         "respondent/check_answers.html",
         run=run,
         questionnaire=questionnaire,
-        pages=[page for page in pages if page.section is not Section.EQUALITY],
-        equality_pages=[page for page in pages if page.section is Section.EQUALITY],
+        sections=answer_sections(pages),
         last_page=pages[-1],
         answers=progress.answers,
         submission_key=progress.submission_key,
@@ -269,6 +339,7 @@ def confirmation(slug: str):
     return render_template(
         "respondent/confirmation.html",
         run=run,
+        linked_to_plan=journey.links_to_plan(run),
         questionnaire=questionnaire_for(run, language),
         reference=reference,
     )

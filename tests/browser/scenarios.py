@@ -38,6 +38,14 @@ def home(page, make_run):
     expect(page.locator("h1")).to_contain_text("Have your say")
 
 
+def welsh_home(page, make_run):
+    """In Welsh: the surveys with Welsh first, those without under their own heading, marked English."""
+    page.goto("/change-language?to=cy&next=/")
+    expect(page.locator("html")).to_have_attribute("lang", "cy")
+    expect(page.get_by_role("heading", name="Arolygon yn Saesneg yn unig")).to_be_visible()
+    expect(page.locator("main h3 a [lang=en]").first).to_be_visible()
+
+
 def start_pathways(page, make_run):
     page.goto(f"/surveys/{PATHWAYS}")
     expect(page.get_by_role("button", name="Start now")).to_be_visible()
@@ -191,6 +199,7 @@ def cookies(page, make_run):
 
 SCENARIOS = [
     home,
+    welsh_home,
     start_pathways,
     start_ehc,
     start_easy_read,
