@@ -24,7 +24,7 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-survey_app/static/build/app.css: node_modules/.package-lock.json survey_app/static_src/app.scss
+survey_app/static/build/app.css: node_modules/.package-lock.json survey_app/static_src/app.scss scripts/plotly-css.mjs
 	mkdir -p survey_app/static/build
 	npm run --silent build
 

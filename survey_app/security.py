@@ -21,10 +21,23 @@ def csp_nonce() -> str:
     return nonce
 
 
+def uses_charts() -> str:
+    """Called by the chart macro: this page needs plotly.js (loaded at the end of the body). Renders nothing."""
+    request.uses_charts = True
+    return ""
+
+
+def charts_used() -> bool:
+    return getattr(request, "uses_charts", False)
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _nonce():
         return {"cspNonce": csp_nonce()}
+
+    app.add_template_global(uses_charts)
+    app.add_template_global(charts_used)
 
     @app.after_request
     def _headers(response):
