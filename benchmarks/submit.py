@@ -25,7 +25,8 @@ printed too. The server's CPU time per request is the steadier figure when other
 work shares the machine.
 
 Goals: journey req/s >= 0.25 x hello req/s; no 5xx and no "database is locked";
-no acknowledged response lost. The exit status is 1 if any goal is missed.
+no acknowledged response lost; every stored response counted in ``answer_count`` (which the journey
+updates in the same transaction as each response). The exit status is 1 if any goal is missed.
 
 Run from the repository root:
 
@@ -67,6 +68,11 @@ from common import (
 
 RATIO_GOAL = 0.25
 RETRY_FOR = 10  # seconds: only a keep-alive connection closed under our feet should need a retry
+# The responses answer_count has counted (each response adds 1 to its run and month's count with no question).
+COUNTED_RESPONSES = (
+    "SELECT coalesce(sum(count), 0) FROM answer_count "
+    "WHERE retained = false AND group_key = '' AND question_key = '' AND value = '' AND group_value = ''"
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ def main() -> int:
         locked_in_log = survey_server.log_count("database is locked")
         tracebacks = survey_server.log_count("Traceback")
         stored = {reference for reference, _ in database.responses()} - stored_before
+        held, counted = database.scalar("SELECT count(*) FROM response"), database.scalar(COUNTED_RESPONSES)
     took = time.monotonic() - began
 
     phase_seconds = args.warmup + args.seconds
@@ -184,6 +191,9 @@ def main() -> int:
         f'no "database is locked" with {args.respondents} respondents': journeys.tally.locked + locked_in_log == 0,
         f"no response lost: {len(acknowledged)} acknowledged, {len(acknowledged) - len(lost)} of them stored; "
         f"{len(stored)} stored in this run, {journeys.tally.unread} of them sent as the run stopped": not lost,
+        f"every response counted in answer_count, in its own transaction: {counted} counted, {held} stored": (
+            counted == held
+        ),
     }
     return conclude("Goals", goals, took, [f"lost references: {', '.join(lost)}"] if lost else [])
 

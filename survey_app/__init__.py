@@ -106,6 +106,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for problem in library.problems:
         log.error("Questionnaire refused: %s", problem)
     app.extensions["questionnaire_library"] = library
+    if app.config["APP_ENV"] != "testing":
+        # Counts per response made by other measure definitions than the file's: say what to run.
+        from .services.answer_counts import warn_if_stale
+
+        warn_if_stale(app)
     return app
 
 

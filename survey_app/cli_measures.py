@@ -19,9 +19,9 @@ from analysis.report import Report
 
 from . import report_formats
 from .models import utcnow
+from .services import answer_counts, response_import, response_rates, runs
 from .services import measures as measure_service
 from .services import questionnaires as questionnaire_service
-from .services import response_import, response_rates, runs
 from .services.csv_files import CsvFileRefused
 from .services.uk_time import uk_date
 
@@ -89,9 +89,38 @@ def _legend() -> str:
 
 @measures_cli.command("check")
 def measures_check() -> None:
-    """Check the measures file against the questionnaires; one "file:line: field: message" per problem."""
+    """Check the measures file against the questionnaires; one "file:line: field: message" per problem. Says too
+    when the counts kept per response were made by other definitions, and what to run."""
     measures = _measures()
     click.echo(f"{measure_service.measures_file()}: {len(measures.measures)} measures, no problems.", err=True)
+    _say_if_counts_stale(measures)
+
+
+def _say_if_counts_stale(measures: MeasureSet) -> None:
+    found = answer_counts.staleness(measures)
+    if not found.current:
+        click.echo(found.message(), err=True)
+
+
+@measures_cli.command("rebuild-counts")
+@click.option(
+    "--all", "everything", is_flag=True, help="Count every answer again, not only the measures counted per response."
+)
+def measures_rebuild_counts(everything: bool) -> None:
+    """Count the responses still held again for the measures that need whole responses (a composite, a question
+    with several answers, a filter on a context answer), by the measures file's definitions.
+
+    Run it after changing the measures file, when `measures check` says so.
+    Counts kept from responses deleted at the end of their retention period
+    cannot be counted again: they stay as they were made. Responses cannot be
+    stored while it runs (about a minute for a million responses with --all,
+    less without), so run it when few people are answering.
+    """
+    measures = _measures()
+    rebuilt = answer_counts.rebuild_held(measures, everything)
+    what = "every count" if everything else "the per-response counts"
+    counted = ", ".join(rebuilt.measures) or "none"
+    click.echo(f"Counted {what} of {rebuilt.responses:,} responses again. Measures counted per response: {counted}.")
 
 
 @measures_cli.command("report")
@@ -108,6 +137,7 @@ def measures_report(as_of: date | None, kind: str, output: str, keys: tuple[str,
     """
     as_of = as_of or _today()
     measures = _only(_measures(), keys)
+    _say_if_counts_stale(measures)
     report: Report = measure_service.published_report(measures, PeriodKind(kind), as_of)
     if output == "csv":
         click.echo(report_formats.to_csv(report.rows), nl=False)

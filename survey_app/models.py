@@ -11,7 +11,20 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, func, literal_column, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -418,26 +431,84 @@ class Redaction(db.Model):
     redacted_by: Mapped[User | None] = relationship()
 
 
-class RetainedCount(db.Model):
-    """Counts kept when responses are deleted at the end of their retention period.
+class AnswerCount(db.Model):
+    """Counts of answers, kept up to date as responses are stored and removed (``services.answer_counts``).
 
-    One row per run, month of submission, question, answer and group: the
-    group is "" for everyone, or a context question and its answer (such as
-    ``school_phase`` = ``secondary``), so that measures and their breakdowns
-    can still be worked out once the individual responses are gone. The
-    question key ``""`` with value ``""`` counts the responses themselves.
+    One row per run, UK month of submission, question, answer and group,
+    counting what a ``GROUP BY`` of the answers would: the group is "" for
+    everyone, or a context question and its answer (``school_phase`` =
+    ``secondary``; "" for people who did not answer it), so that measures and
+    their breakdowns are read from here without counting the answers again.
+    Only choice questions are counted: free text is never copied here.
+    The question key ``""`` with value ``""`` counts the responses
+    themselves; a key starting ``@`` is a measure's own per-response counts
+    (``positive``, ``base`` and ``responses`` read) for measures that need whole
+    responses; equality monitoring answers are counted for everyone only,
+    never by a group. ``retained`` rows are what retention kept when it
+    deleted a run's responses: they are never recounted.
     """
 
-    __tablename__ = "retained_count"
+    __tablename__ = "answer_count"
 
+    retained: Mapped[bool] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("survey_run.id", ondelete="CASCADE"), primary_key=True)
-    month: Mapped[date] = mapped_column(primary_key=True)
-    question_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(63), primary_key=True)
-    group_key: Mapped[str] = mapped_column(String(63), primary_key=True, default="")
-    group_value: Mapped[str] = mapped_column(String(63), primary_key=True, default="")
-    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    group_value: Mapped[str] = mapped_column(String(63), primary_key=True)
+    # The first day of the UK month the responses were sent in.
+    month: Mapped[date] = mapped_column(primary_key=True)
     count: Mapped[int]
+
+
+class CountedMeasure(db.Model):
+    """A measure whose per-response outcome ``answer_count`` keeps (question key ``@`` and its key), and the
+    definition it is counted by: new responses are counted by this, not by the measures file, until
+    ``flask measures rebuild-counts`` counts them again by the file's."""
+
+    __tablename__ = "counted_measure"
+
+    measure_key: Mapped[str] = mapped_column(String(63), primary_key=True)
+    definition_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    counted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The counts retention kept, as the table ``retained_count`` held them before migration 0007 (read only).
+_RETAINED_ROWS = (
+    select(
+        AnswerCount.run_id,
+        AnswerCount.month,
+        AnswerCount.question_key,
+        AnswerCount.value,
+        AnswerCount.group_key,
+        AnswerCount.group_value,
+        AnswerCount.count,
+    )
+    .where(AnswerCount.retained == true())
+    .subquery("retained_count")
+)
+
+
+class RetainedCount(db.Model):
+    """Read only: the rows of ``answer_count`` that retention kept when it deleted runs' responses.
+
+    For code that adds the counts of responses still held (counted from the
+    answers) to those of responses deleted. Written only by
+    ``services.answer_counts``, through ``AnswerCount``.
+    """
+
+    __table__ = _RETAINED_ROWS
+    __mapper_args__ = {
+        "primary_key": [
+            _RETAINED_ROWS.c.run_id,
+            _RETAINED_ROWS.c.month,
+            _RETAINED_ROWS.c.question_key,
+            _RETAINED_ROWS.c.value,
+            _RETAINED_ROWS.c.group_key,
+            _RETAINED_ROWS.c.group_value,
+        ]
+    }
 
 
 class RecordedFigure(db.Model):

@@ -28,7 +28,7 @@ TABLES = (
     "comment_tag",
     "follow_up",
     "redaction",
-    "retained_count",
+    "answer_count",
     "recorded_figure",
     "equality_answer",
     "equality_monitoring",

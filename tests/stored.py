@@ -13,7 +13,9 @@ from datetime import datetime
 from survey_app.database import begin_write
 from survey_app.extensions import db
 from survey_app.models import EqualityAnswer, EqualityMonitoring, Invitation, Response, SurveyRun, utcnow
+from survey_app.services import answer_counts
 from survey_app.services.journey import add_answers, new_reference
+from survey_app.services.questionnaires import questionnaire_of
 from survey_app.services.uk_time import uk_date
 
 
@@ -24,7 +26,8 @@ def add_response(
     language: str = "en",
     plan_reference: str | None = None,
 ) -> Response:
-    """Add a response and its answers to the session, in the write transaction already begun (for many at once)."""
+    """Add a response and its answers to the session, and their counts to ``answer_count``, in the write
+    transaction already begun (for many at once)."""
     response = Response(
         reference=new_reference(),
         submission_key=secrets.token_hex(16),
@@ -38,6 +41,14 @@ def add_response(
     for key, given in answers.items():
         add_answers(response, key, given)
     db.session.add(response)
+    answer_counts.add_response(
+        db.session.connection(),
+        questionnaire_of(run.questionnaire_version),
+        run.id,
+        response.audience,
+        submitted_at,
+        answers,
+    )
     return response
 
 
@@ -63,6 +74,7 @@ def store_response(
         )
         monitoring.answers.extend(EqualityAnswer(question_key=k, value=v) for k, v in equality.items())
         db.session.add(monitoring)
+        answer_counts.add_equality(db.session.connection(), run.id, monitoring.submitted_month, equality.items())
     db.session.commit()
     return response
 

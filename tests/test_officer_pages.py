@@ -61,7 +61,10 @@ def test_every_officer_page_reached_by_links_is_well_formed(signed_in, responses
     seen, forms = crawl(browser.client)
     assert len(seen) > 3
     if role == "viewer":
-        reached = [url for url in seen if any(part in url for part in NOT_FOR_VIEWERS)]
+        # By whole parts of the path: /officer/measures/plans_issued_within_20_weeks is not /officer/plans.
+        reached = [
+            url for url in seen if any(part.strip("/") in urlsplit(url).path.split("/") for part in NOT_FOR_VIEWERS)
+        ]
         assert not reached, f"a viewer reached pages of individual responses: {reached}"
     else:
         assert any("/responses" in url for url in seen), "the responses pages are linked"

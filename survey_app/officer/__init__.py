@@ -13,9 +13,11 @@ from . import (  # noqa: E402,F401  (registers the routes)
     dashboard,
     exports,
     invitations,
+    measures,
     plans,
     records,
     responses,
+    results,
     runs,
     users,
 )

@@ -46,6 +46,10 @@ class FilterDateField(DateField):
     def __init__(self, label: str, **kwargs):
         super().__init__(label, format="%d %m %Y", widget=GovDateInput(), **kwargs)
 
+    def subject(self) -> str:
+        """How the error messages name the date: "From date must include a month"."""
+        return f"{self.label.text} date"
+
     def process_formdata(self, valuelist: list[str]) -> None:
         parts = [part.strip() for part in valuelist][:3]
         if len(parts) != 3 or not any(parts):
@@ -54,10 +58,10 @@ class FilterDateField(DateField):
         missing = [name for name, part in zip(_DATE_PARTS, parts, strict=True) if not part]
         if missing:
             self.data = None
-            raise ValueError(f"{self.label.text} date must include a {' and a '.join(missing)}")
+            raise ValueError(f"{self.subject()} must include a {' and a '.join(missing)}")
         self.data = _real_date(*parts)
         if self.data is None:
-            raise ValueError(f"{self.label.text} date must be a real date, like 27 3 2026")
+            raise ValueError(f"{self.subject()} must be a real date, like 27 3 2026")
 
 
 def _real_date(day: str, month: str, year: str) -> date | None:

@@ -23,7 +23,7 @@ from questionnaires.schema import DONT_KNOW, QuestionType, Section
 from ..database import begin_write
 from ..extensions import db
 from ..models import Answer, Response, Role, SurveyRun, Wave, utcnow
-from . import accounts
+from . import accounts, answer_counts
 from . import measures as measure_service
 from .journey import add_answers, new_reference
 from .questionnaires import questionnaire_for
@@ -272,7 +272,8 @@ def _add_responses(run: Run, chance: random.Random, moments: list[datetime], lea
     """Invented responses sent at these moments, written in bulk in the write transaction already begun.
 
     Two multi-row INSERTs (responses, then their answers) rather than the
-    session's unit of work, which would take most of `make run`'s time.
+    session's unit of work, which would take most of `make run`'s time; then
+    their counts, added up first (``answer_counts``).
     """
     questionnaire = questionnaire_for(run)
     made = []
@@ -300,6 +301,17 @@ def _add_responses(run: Run, chance: random.Random, moments: list[datetime], lea
     ]
     if answers:
         db.session.execute(insert(Answer), answers)
+    # Their counts, which the measures read, added up here and written in a few statements.
+    connection = db.session.connection()
+    counting = answer_counts.counting_of(questionnaire)
+    measures = answer_counts.counted_measures(connection)
+    tally = answer_counts.Tally()
+    for response in made:
+        given: dict[str, list[str]] = {}
+        for answer in response.answers:
+            given.setdefault(answer.question_key, []).append(answer.value)
+        tally.response(counting, run.id, run.audience, response.submitted_at, given, measures)
+    tally.write(connection)
 
 
 _RESPONSE_FIELDS = tuple(field.name for field in dataclasses.fields(_Invented) if field.name != "answers")

@@ -43,6 +43,7 @@ from ..models import (
     SurveyRun,
     utcnow,
 )
+from . import answer_counts
 from .runs import Run
 from .uk_time import uk_date
 
@@ -443,6 +444,7 @@ def _store_response(
         # The UK month, as the measures count responses.
         submitted_month=uk_date(now).replace(day=1),
     )
+    stored: dict[str, AnswerValue] = {}
     for question in questionnaire.questions:
         given = draft.answers.get(question.key)
         if given is None:
@@ -452,10 +454,23 @@ def _store_response(
             equality.answers.extend(EqualityAnswer(question_key=question.key, value=value) for value in values)
         else:
             add_answers(response, question.key, given)
+            stored[question.key] = given
     db.session.add(response)
     if equality.answers:
         db.session.add(equality)
     db.session.execute(DRAFTS.delete().where(DRAFTS.c.id == draft.draft_id))
+    # The counts the measures read, in the same transaction: last, so that on PostgreSQL their rows are
+    # locked only until the commit that follows.
+    db.session.flush()
+    answer_counts.add_response(
+        db.session.connection(),
+        questionnaire,
+        run.id,
+        run.audience,
+        now,
+        stored,
+        equality=[(answer.question_key, answer.value) for answer in equality.answers],
+    )
 
 
 def new_reference() -> str:

@@ -1,16 +1,25 @@
 """The database as the counts that ``analysis`` works on: positives and bases per measure, run and month.
 
-Everything is counted with SQL GROUP BY in the database; only the counts
-come back, a few rows per run, month and answer, so the number of responses
-never changes how much is held in memory. Most measures share one query: the
-answers to every measured question, counted by run, month, question and
-answer. A measure that needs whole responses (a composite, a question with
-several answers, a filter on a context answer) has a query of its own.
+Everything is read from ``answer_count`` (``services.answer_counts``), which
+holds what a GROUP BY of the answers would give and is kept up to date with
+every response stored or removed: by run, UK month, question, answer and
+context group, and, for a measure that needs whole responses (a composite, a
+question with several answers, a filter on a context answer), the outcome of
+each response. So the report reads a few rows per run, month, question and
+answer, and neither its time nor its memory grows with the number of
+responses. The counts retention kept, for runs whose responses it deleted,
+are rows of the same table.
 
-Runs whose responses have been deleted at the end of their retention period
-are counted from ``retained_count``: the answer counts it keeps serve the
-simple measures and single filters, and the counts it keeps per measure
-(question key ``@`` and the measure's key) serve the rest.
+Two cases read the responses themselves, each bounded by one month:
+
+- a report as of a day before the end of its month: the table counts whole
+  months, so the responses of the rest of that month (none, as of today)
+  are counted again and taken away;
+- a measure whose per-response counts were made by another definition than
+  the measures file's, or never made (``answer_counts.stale``; ``flask
+  measures rebuild-counts`` makes them again): it is counted by GROUP BY over
+  the answers still held, as before there was a table, and from the counts
+  retention kept for the rest.
 
 The counts are then put into reporting periods: financial-year quarters,
 months or calendar years by the UK month each response was sent in, or
@@ -25,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, false, func, select, true
 from sqlalchemy.orm import aliased
 
 from analysis import periods
@@ -39,15 +48,14 @@ from analysis.measures import (
     PeriodKind,
     SurveySource,
 )
-from questionnaires import Questionnaire, QuestionType
+from questionnaires import Questionnaire
 
 from ..extensions import db
-from ..models import Access, Answer, Invitation, QuestionnaireVersion, Response, RetainedCount, SurveyRun, Wave
+from ..models import Access, Answer, AnswerCount, Invitation, QuestionnaireVersion, Response, SurveyRun, Wave
+from . import answer_counts
+from .answer_counts import BASE, MEASURE_PREFIX, POSITIVE
 from .uk_time import end_of_uk_day, month_start, uk_date, uk_month
 
-# The question key under which retention keeps a measure's own counts.
-MEASURE_PREFIX = "@"
-POSITIVE, BASE = "positive", "base"
 EVERYONE = ""
 BUCKET_COLUMNS = ["measure", "run_id", "month", "group", "positives", "n"]
 COUNT_COLUMNS = [
@@ -63,6 +71,8 @@ COUNT_COLUMNS = [
     "eligible",
 ]
 BASELINE_COLUMNS = ["measure", "period", "period_end", "positives", "n"]
+# The counts read from answer_count: "month" as "YYYY-MM".
+ROW_COLUMNS = ["retained", "run_id", "group_key", "question_key", "value", "group_value", "month", "count"]
 
 
 @dataclass(frozen=True)
@@ -130,18 +140,180 @@ def _runs_of(measure: Measure, runs: dict[int, RunInfo]) -> list[int]:
 
 
 def needs_whole_responses(measure: Measure, library: dict[str, Questionnaire]) -> bool:
-    """Whether a measure cannot be worked out again from answer counts once the responses are deleted."""
-    source = measure.source
-    return isinstance(source, CompositeSource) or bool(source.filters) or _has_several_answers(source, library)
+    """Whether a measure cannot be worked out from answer counts, and so is counted per response."""
+    return answer_counts.needs_whole_responses(measure, library)
 
 
-def _has_several_answers(source: SurveySource, library: dict[str, Questionnaire]) -> bool:
-    for key in source.questionnaires:
-        questionnaire = library.get(key)
-        question = questionnaire.question(source.question) if questionnaire else None
-        if question is not None and question.type is QuestionType.MULTIPLE_CHOICE:
-            return True
-    return False
+# Reading the counts ------------------------------------------------------------------------
+
+
+def read_counts(
+    run_ids: Iterable[int], question_keys: Iterable[str], group_keys: Iterable[str], until: date | None
+) -> pd.DataFrame:
+    """The rows of ``answer_count`` (ROW_COLUMNS) for these runs, questions and groups, held and retained, up to
+    the end of the UK day ``until``.
+
+    The table counts whole months: the responses sent after ``until`` in its
+    month, if any, are counted again from the answers and taken away (none,
+    for a report as of today or the end of a month).
+    """
+    run_ids, question_keys, group_keys = sorted(set(run_ids)), sorted(set(question_keys)), sorted(set(group_keys))
+    if not run_ids or not question_keys or not group_keys:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    query = select(
+        AnswerCount.retained,
+        AnswerCount.run_id,
+        AnswerCount.group_key,
+        AnswerCount.question_key,
+        AnswerCount.value,
+        AnswerCount.group_value,
+        AnswerCount.month,
+        AnswerCount.count,
+    ).where(
+        # Every column of the key's start named, so that both databases read the key's index in ranges.
+        AnswerCount.retained.in_([false(), true()]),
+        AnswerCount.run_id.in_(run_ids),
+        AnswerCount.group_key.in_(group_keys),
+        AnswerCount.question_key.in_(question_keys),
+    )
+    if until is not None:
+        query = query.where(AnswerCount.month <= until.replace(day=1))
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=ROW_COLUMNS)
+    later = _sent_later_in_month(run_ids, until)
+    if not later.empty:
+        later = later[later["question_key"].isin(question_keys) & later["group_key"].isin(group_keys)]
+        frame = pd.concat([frame, later], ignore_index=True)
+        keys = [column for column in ROW_COLUMNS if column != "count"]
+        frame = frame.groupby(keys, as_index=False)["count"].sum()
+        frame = frame[frame["count"] != 0]
+    if frame.empty:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    frame["retained"] = frame["retained"].astype(bool)
+    names = {day: f"{day.year}-{day.month:02d}" for day in frame["month"].unique()}
+    frame["month"] = frame["month"].map(names)
+    return frame.reset_index(drop=True)
+
+
+def _sent_later_in_month(run_ids: list[int], until: date | None) -> pd.DataFrame:
+    """The counts, negative, of the responses sent after the UK day ``until`` and before its month ends."""
+    if until is None:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    next_month = (until.replace(day=28) + timedelta(days=4)).replace(day=1)
+    starts, ends = end_of_uk_day(until), end_of_uk_day(next_month - timedelta(days=1))
+    if starts >= ends:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    connection = db.session.connection()
+    tally = answer_counts.Tally()
+    answer_counts.tally_responses(
+        connection,
+        tally,
+        [Response.run_id.in_(run_ids), Response.submitted_at >= starts, Response.submitted_at < ends],
+        answer_counts.counted_measures(connection, for_writing=False),
+        sign=-1,
+    )
+    rows = [(False, *key, count) for key, count in tally.counts.items()]
+    return pd.DataFrame(rows, columns=ROW_COLUMNS)
+
+
+def _in_groups(rows: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """The rows of one grouping, with a ``group`` column: everyone (""), or the answers to ``by``.
+
+    A run whose questionnaire does not ask ``by`` has no rows for it: its
+    responses are all people who did not say. "Don't know" ("Prefer not to
+    say", "Not sure") is not stated too.
+    """
+    if by is None:
+        everyone = rows[rows["group_key"] == EVERYONE]
+        return everyone.assign(group=EVERYONE)
+    grouped = rows[rows["group_key"] == by]
+    asked = set(grouped["run_id"].unique())
+    unasked = rows[(rows["group_key"] == EVERYONE) & ~rows["run_id"].isin(asked)]
+    grouped = grouped.assign(group=grouped["group_value"].where(grouped["group_value"] != DONT_KNOW, NOT_STATED))
+    return pd.concat([grouped, unasked.assign(group=NOT_STATED)], ignore_index=True)
+
+
+def _answer_counts_to_buckets(measure: Measure, runs: dict[int, RunInfo], rows: pd.DataFrame) -> pd.DataFrame:
+    """Positives and bases of a measure of one answer of one question, from its answers' counts."""
+    source: SurveySource = measure.source
+    mine = rows[rows["run_id"].isin(_runs_of(measure, runs)) & (rows["question_key"] == source.question)]
+    if mine.empty:
+        return pd.DataFrame(columns=BUCKET_COLUMNS)
+    mine = mine.assign(
+        positives=mine["count"].where(mine["value"].isin(source.positive), 0),
+        n=mine["count"].where(~mine["value"].isin(source.left_out), 0),
+    )
+    totals = mine.groupby(["run_id", "month", "group"], as_index=False)[["positives", "n"]].sum()
+    return totals.assign(measure=measure.key)[BUCKET_COLUMNS]
+
+
+def _outcome_counts_to_buckets(measure: Measure, runs: dict[int, RunInfo], rows: pd.DataFrame) -> pd.DataFrame:
+    """Positives and bases of a measure counted per response: each month and group it read a response in."""
+    mine = rows[rows["run_id"].isin(_runs_of(measure, runs)) & (rows["question_key"] == MEASURE_PREFIX + measure.key)]
+    if mine.empty:
+        return pd.DataFrame(columns=BUCKET_COLUMNS)
+    mine = mine.assign(
+        positives=mine["count"].where(mine["value"] == POSITIVE, 0),
+        n=mine["count"].where(mine["value"] == BASE, 0),
+    )
+    totals = mine.groupby(["run_id", "month", "group"], as_index=False)[["positives", "n"]].sum()
+    return totals.assign(measure=measure.key)[BUCKET_COLUMNS]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How each measure is counted: from answer counts, from its per-response counts, or from the answers."""
+
+    simple: list[Measure]
+    counted: list[Measure]
+    from_answers: list[Measure]
+
+    def question_keys(self) -> set[str]:
+        keys = {measure.source.question for measure in self.simple}
+        return keys | {MEASURE_PREFIX + measure.key for measure in [*self.counted, *self.from_answers]}
+
+
+def _plan(measures: Sequence[Measure], library: dict[str, Questionnaire]) -> _Plan:
+    stored = answer_counts.stored_hashes(db.session.connection())
+    simple, counted, from_answers = [], [], []
+    for measure in measures:
+        if not needs_whole_responses(measure, library):
+            simple.append(measure)
+            continue
+        digest = answer_counts.definition_hash(answer_counts.definition(measure, library))
+        (counted if stored.get(measure.key) == digest else from_answers).append(measure)
+    return _Plan(simple, counted, from_answers)
+
+
+def _buckets(
+    plan: _Plan,
+    runs: dict[int, RunInfo],
+    library: dict[str, Questionnaire],
+    rows: pd.DataFrame,
+    until: date | None,
+    by: str | None,
+) -> pd.DataFrame:
+    grouped = _in_groups(rows, by)
+    frames = [_answer_counts_to_buckets(measure, runs, grouped) for measure in plan.simple]
+    frames += [_outcome_counts_to_buckets(measure, runs, grouped) for measure in plan.counted]
+    if plan.from_answers:
+        before = end_of_uk_day(until) if until is not None else None
+        kept = grouped[grouped["retained"]]
+        for measure in plan.from_answers:
+            run_ids = _runs_of(measure, runs)
+            if not run_ids:
+                continue
+            if isinstance(measure.source, CompositeSource):
+                frames.append(_composite_buckets(measure, run_ids, before, by))
+            else:
+                several = answer_counts.several_answers(measure.source, library)
+                frames.append(_response_buckets(measure, run_ids, before, by, several))
+            frames.append(_outcome_counts_to_buckets(measure, runs, kept))
+    frames = [frame for frame in frames if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=BUCKET_COLUMNS)
+    combined = pd.concat(frames, ignore_index=True)
+    summed = combined.groupby(["measure", "run_id", "month", "group"], as_index=False)[["positives", "n"]].sum()
+    return summed.astype({"positives": "int64", "n": "int64"})
 
 
 def buckets(
@@ -150,38 +322,16 @@ def buckets(
     library: dict[str, Questionnaire],
     until: date | None,
     by: str | None = None,
-    retained: bool = True,
 ) -> pd.DataFrame:
-    """Positives and bases (BUCKET_COLUMNS) per measure, run, UK month and group, up to the end of ``until``;
-    with ``retained``, the counts kept for runs whose responses were deleted too."""
-    before = end_of_uk_day(until) if until is not None else None
-    frames = []
-    shared = [
-        measure
-        for measure in measures
-        if isinstance(measure.source, SurveySource)
-        and not measure.source.filters
-        and not _has_several_answers(measure.source, library)
-    ]
-    frames.append(_shared_buckets(shared, runs, before, by))
-    for measure in measures:
-        if measure in shared:
-            continue
-        run_ids = _runs_of(measure, runs)
-        if not run_ids:
-            continue
-        if isinstance(measure.source, CompositeSource):
-            frames.append(_composite_buckets(measure, run_ids, before, by))
-        else:
-            several = _has_several_answers(measure.source, library)
-            frames.append(_response_buckets(measure, run_ids, before, by, several))
-    if retained:
-        frames.append(_retained_buckets(measures, runs, by))
-    frames = [frame for frame in frames if not frame.empty]
-    if not frames:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    combined = pd.concat(frames, ignore_index=True)
-    return combined.groupby(["measure", "run_id", "month", "group"], as_index=False)[["positives", "n"]].sum()
+    """Positives and bases (BUCKET_COLUMNS) per measure, run, UK month and group, up to the end of ``until``,
+    responses deleted by retention included."""
+    plan = _plan(measures, library)
+    run_ids = {run_id for measure in measures for run_id in _runs_of(measure, runs)}
+    rows = read_counts(run_ids, plan.question_keys(), {EVERYONE, by or EVERYONE}, until)
+    return _buckets(plan, runs, library, rows, until, by)
+
+
+# Counted from the answers: a measure whose per-response counts are not current -------------------
 
 
 def _group_join(query, response_id, by: str | None):
@@ -204,54 +354,6 @@ def _frame(query, group, columns: list[str]) -> pd.DataFrame:
     if group is None:
         return pd.DataFrame(rows, columns=columns).assign(group=EVERYONE)
     return pd.DataFrame(rows, columns=[*columns, "group"])
-
-
-def _shared_buckets(measures: list[Measure], runs: dict[int, RunInfo], before, by: str | None) -> pd.DataFrame:
-    """One GROUP BY for every measure that counts one answer of one question: by run, month, question and answer."""
-    # Each set of runs with only the questions measured in it: a question of
-    # the same key in a questionnaire that does not measure it is not read.
-    questions_by_runs: dict[frozenset[int], set[str]] = defaultdict(set)
-    for measure in measures:
-        run_ids = frozenset(_runs_of(measure, runs))
-        if run_ids:
-            questions_by_runs[run_ids].add(measure.source.question)
-    if not questions_by_runs:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    wanted = or_(
-        *(
-            and_(Answer.run_id.in_(sorted(run_ids)), Answer.question_key.in_(sorted(questions)))
-            for run_ids, questions in questions_by_runs.items()
-        )
-    )
-    month = uk_month(Answer.submitted_at)
-    query = select(Answer.run_id, month.label("month"), Answer.question_key, Answer.value, func.count().label("count"))
-    query, group = _group_join(query, Answer.response_id, by)
-    query = query.where(wanted, *_sent_before(Answer, before)).group_by(
-        Answer.run_id, month, Answer.question_key, Answer.value, *([group] if group is not None else [])
-    )
-    counted = _frame(query, group, ["run_id", "month", "question_key", "value", "count"])
-    return _answer_counts_to_buckets(measures, runs, counted)
-
-
-def _answer_counts_to_buckets(measures: list[Measure], runs: dict[int, RunInfo], counted: pd.DataFrame) -> pd.DataFrame:
-    """Positives and bases of each measure from counts of single answers (run, month, question, value, count,
-    group)."""
-    if counted.empty:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    counted = counted.assign(group=counted["group"].where(counted["group"] != DONT_KNOW, NOT_STATED))
-    frames = []
-    for measure in measures:
-        source = measure.source
-        mine = counted[counted["run_id"].isin(_runs_of(measure, runs)) & (counted["question_key"] == source.question)]
-        if mine.empty:
-            continue
-        mine = mine.assign(
-            positives=mine["count"].where(mine["value"].isin(source.positive), 0),
-            n=mine["count"].where(~mine["value"].isin(source.left_out), 0),
-        )
-        totals = mine.groupby(["run_id", "month", "group"], as_index=False)[["positives", "n"]].sum()
-        frames.append(totals.assign(measure=measure.key))
-    return pd.concat(frames, ignore_index=True)[BUCKET_COLUMNS] if frames else pd.DataFrame(columns=BUCKET_COLUMNS)
 
 
 def _sent_before(answer, before) -> list:
@@ -345,110 +447,21 @@ def _tidy(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     return frame[BUCKET_COLUMNS]
 
 
-def _retained_buckets(measures: Sequence[Measure], runs: dict[int, RunInfo], by: str | None) -> pd.DataFrame:
-    """The same counts, for runs whose responses were deleted at the end of their retention period."""
-    run_ids = sorted({run_id for measure in measures for run_id in _runs_of(measure, runs)})
-    if not run_ids:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    rows = db.session.execute(
-        select(
-            RetainedCount.run_id,
-            RetainedCount.month,
-            RetainedCount.question_key,
-            RetainedCount.value,
-            RetainedCount.group_key,
-            RetainedCount.group_value,
-            RetainedCount.count,
-        ).where(RetainedCount.run_id.in_(run_ids), RetainedCount.question_key != "")
-    ).all()
-    if not rows:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    kept = pd.DataFrame(rows, columns=["run_id", "month", "question_key", "value", "group_key", "group_value", "count"])
-    kept["month"] = kept["month"].map(lambda day: f"{day.year}-{day.month:02d}")
-    frames = [_retained_measure_counts(measures, runs, kept, by)]
-    single = [measure for measure in measures if isinstance(measure.source, SurveySource)]
-    for measure in single:
-        if (kept["question_key"] == MEASURE_PREFIX + measure.key).any():
-            continue
-        source = measure.source
-        rule = source.filters[0] if len(source.filters) == 1 else None
-        if len(source.filters) > 1:
-            continue
-        wanted_group = rule.question if rule else (by or "")
-        mine = kept[
-            kept["run_id"].isin(_runs_of(measure, runs))
-            & (kept["question_key"] == source.question)
-            & (kept["group_key"] == wanted_group)
-        ]
-        if rule:
-            # A filter and a breakdown together need whole responses, which are gone.
-            if by is not None:
-                continue
-            mine = mine[mine["group_value"].isin(rule.any_of)].assign(group_value=EVERYONE)
-        frames.append(
-            _answer_counts_to_buckets(
-                [measure],
-                runs,
-                mine.rename(columns={"group_value": "group"})[
-                    ["run_id", "month", "question_key", "value", "count", "group"]
-                ],
-            )
-        )
-    frames = [frame for frame in frames if not frame.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BUCKET_COLUMNS)
+# Responses --------------------------------------------------------------------------------
 
 
-def _retained_measure_counts(
-    measures: Sequence[Measure], runs: dict[int, RunInfo], kept: pd.DataFrame, by: str | None
-) -> pd.DataFrame:
-    keys = {MEASURE_PREFIX + measure.key: measure.key for measure in measures}
-    mine = kept[kept["question_key"].isin(keys) & (kept["group_key"] == (by or ""))]
+def _responses_of(rows: pd.DataFrame) -> pd.DataFrame:
+    """Responses per run and UK month, from the responses' own counts among ``rows``."""
+    mine = rows[(rows["question_key"] == "") & (rows["value"] == "") & (rows["group_key"] == EVERYONE)]
     if mine.empty:
-        return pd.DataFrame(columns=BUCKET_COLUMNS)
-    wide = (
-        mine.pivot_table(
-            index=["question_key", "run_id", "month", "group_value"], columns="value", values="count", aggfunc="sum"
-        )
-        .reindex(columns=[POSITIVE, BASE])
-        .fillna(0)
-        .reset_index()
-    )
-    return pd.DataFrame(
-        {
-            "measure": wide["question_key"].map(keys),
-            "run_id": wide["run_id"],
-            "month": wide["month"],
-            "group": wide["group_value"].where(wide["group_value"] != DONT_KNOW, NOT_STATED),
-            "positives": wide[POSITIVE].astype(int),
-            "n": wide[BASE].astype(int),
-        }
-    )
+        return pd.DataFrame(columns=["run_id", "month", "responses"])
+    summed = mine.groupby(["run_id", "month"], as_index=False)["count"].sum()
+    return summed.rename(columns={"count": "responses"})
 
 
 def response_buckets(run_ids: Iterable[int], until: date) -> pd.DataFrame:
     """Responses per run and UK month, those deleted by retention included."""
-    run_ids = sorted(run_ids)
-    if not run_ids:
-        return pd.DataFrame(columns=["run_id", "month", "responses"])
-    month = uk_month(Response.submitted_at)
-    live = db.session.execute(
-        select(Response.run_id, month, func.count())
-        .where(Response.run_id.in_(run_ids), Response.submitted_at < end_of_uk_day(until))
-        .group_by(Response.run_id, month)
-    ).all()
-    kept = db.session.execute(
-        select(RetainedCount.run_id, RetainedCount.month, func.sum(RetainedCount.count))
-        .where(
-            RetainedCount.run_id.in_(run_ids),
-            RetainedCount.question_key == "",
-            RetainedCount.value == "",
-            RetainedCount.group_key == "",
-        )
-        .group_by(RetainedCount.run_id, RetainedCount.month)
-    ).all()
-    rows = [*live, *((run_id, f"{day.year}-{day.month:02d}", count) for run_id, day, count in kept)]
-    frame = pd.DataFrame(rows, columns=["run_id", "month", "responses"])
-    return frame.groupby(["run_id", "month"], as_index=False)["responses"].sum()
+    return _responses_of(read_counts(run_ids, [""], [EVERYONE], until))
 
 
 def wave_periods(runs: dict[int, RunInfo]) -> dict[int, periods.Period]:
@@ -559,12 +572,14 @@ def measure_counts(
     by: str | None = None,
 ) -> MeasureCounts:
     """The survey measures' counts per reporting period (and group, with ``by``), and their first-wave
-    baselines."""
+    baselines: one read of ``answer_count``."""
     chosen = survey_measures(measures)
     runs = runs_for(key for measure in chosen for key in measure.source.questionnaires)
-    counted = buckets(chosen, runs, library, as_of, by)
-    responses = response_buckets(list(runs), as_of)
-    counts = to_periods(counted, responses, runs, kind, chosen)
+    plan = _plan(chosen, library)
+    run_ids = {run_id for measure in chosen for run_id in _runs_of(measure, runs)} | set(runs)
+    rows = read_counts(run_ids, plan.question_keys() | {""}, {EVERYONE, by or EVERYONE}, as_of)
+    counted = _buckets(plan, runs, library, rows, as_of, by)
+    counts = to_periods(counted, _responses_of(rows), runs, kind, chosen)
     # The baseline is always the whole first wave, whatever the breakdown.
-    everyone = counted if by is None else buckets(chosen, runs, library, as_of)
+    everyone = counted if by is None else _buckets(plan, runs, library, rows, as_of, None)
     return MeasureCounts(counts, first_wave_baselines(everyone, runs, chosen))

@@ -287,8 +287,9 @@ def published_report(measures: MeasureSet, kind: PeriodKind, as_of: date) -> Rep
     return publish(report(measures, kind, as_of), disclosure_rules())
 
 
-def breakdown(measures: MeasureSet, kind: PeriodKind, as_of: date, by: str) -> pd.DataFrame:
-    """Each survey measure's groups by the context question ``by`` in every period, with disclosure control.
+def breakdown(measures: MeasureSet, kind: PeriodKind, as_of: date, by: str, *, exact: bool = False) -> pd.DataFrame:
+    """Each survey measure's groups by the context question ``by`` in every period, with disclosure control
+    (``exact``: without it, for officers only, never to be published).
 
     Measures are in the measures file's order, periods in date order (a wave
     by when it ran, not by its name), and groups in the order the question
@@ -311,6 +312,8 @@ def breakdown(measures: MeasureSet, kind: PeriodKind, as_of: date, by: str) -> p
     table.insert(
         table.columns.get_loc("group") + 1, "group_label", table["group"].map(lambda code: _label(labels, code))
     )
+    if exact:
+        return table
     published = disclosure.suppress(
         table, disclosure_rules(), tables=["measure", "period"], group="group", derived=BREAKDOWN_DERIVED
     )

@@ -23,7 +23,7 @@ from ..database import begin_write
 from ..extensions import db
 from ..formatting import long_date, time_and_date
 from ..models import Answer, Response, User
-from . import audit
+from . import answer_counts, audit
 from .exports import (
     JOIN,
     Download,
@@ -125,6 +125,8 @@ def erase(response: Response, by: User) -> None:
     begin_write()
     run_id, run_title = response.run_id, response.run.title
     answers = db.session.scalar(select(func.count()).select_from(Answer).where(Answer.response_id == response.id))
+    # Its counts go with it (the measures and run results read them), in the same transaction.
+    answer_counts.remove_responses(db.session.connection(), [response.id])
     deleted = db.session.execute(
         delete(Response).where(Response.id == response.id).execution_options(synchronize_session=False)
     )

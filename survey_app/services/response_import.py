@@ -48,7 +48,9 @@ what it stored before starting afresh. A file whose import finished is
 refused when imported into the same run again.
 
 Imported responses are stored as the journey stores them: the answers with
-the response, equality monitoring answers apart, with nothing linking the two.
+the response, equality monitoring answers apart, with nothing linking the two,
+and their counts (``answer_counts``) added in each batch's transaction, and
+taken away with what is removed.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ from ..extensions import db
 from ..models import (
     Access,
     Answer,
+    AnswerCount,
     AuditEvent,
     EqualityAnswer,
     EqualityMonitoring,
@@ -91,7 +94,7 @@ from ..models import (
     Wave,
     utcnow,
 )
-from . import audit, runs
+from . import answer_counts, audit, runs
 from .csv_files import MAX_PROBLEMS_SHOWN, SAVE_AS_CSV, CsvFileRefused, column_letter, unnamed_cells
 from .journey import REFERENCE_ALPHABET
 from .uk_time import UK, end_of_uk_day, uk_date
@@ -749,6 +752,7 @@ class _Writer:
         self.version_id, self.wave_id, self.adopted_wave_id = run.questionnaire_version_id, None, None
         self.audience = questionnaire.audience.value
         self.equality_keys = frozenset(q.key for q in questionnaire.questions if q.section is Section.EQUALITY)
+        self.counting = answer_counts.counting_of(questionnaire)
         self.file_id = _file_id(checked.fingerprint)
         self.started = False  # whether a batch was committed
         self.stored = 0
@@ -858,6 +862,7 @@ class _Writer:
         """Insert a batch's rows, giving each response a fresh reference and each answer its response's id."""
         for response, reference in zip(responses, _fresh_references(len(responses)), strict=True):
             response["reference"] = reference
+        self._count(responses, answers, monitoring, equality)
         # Core inserts of plain rows, as executemany: the ORM's unit of work would cost several times as much.
         # (Ids are matched to rows by their keys: asking for them in order makes SQLite insert one row at a time.)
         table = Response.__table__
@@ -868,6 +873,22 @@ class _Writer:
         for model, values in ((Answer, answers), (EqualityMonitoring, monitoring), (EqualityAnswer, equality)):
             if values:
                 db.session.execute(insert(model.__table__), values)
+
+    def _count(self, responses: list[dict], answers: list[dict], monitoring: list[dict], equality: list[dict]):
+        """Add the batch's counts (which the measures read) in its transaction, in one statement or a few."""
+        connection = db.session.connection()
+        measures = answer_counts.counted_measures(connection)
+        given: dict[str, dict[str, list[str]]] = {response["submission_key"]: {} for response in responses}
+        for answer in answers:
+            given[answer["response_id"]].setdefault(answer["question_key"], []).append(answer["value"])
+        tally = answer_counts.Tally()
+        for response in responses:
+            key = response["submission_key"]
+            tally.response(self.counting, self.run_id, self.audience, response["submitted_at"], given[key], measures)
+        months = {row["id"]: row["submitted_month"] for row in monitoring}
+        for row in equality:
+            tally.equality(self.run_id, months[row["monitoring_id"]], [(row["question_key"], row["value"])])
+        tally.write(connection)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -988,6 +1009,7 @@ class _Writer:
                     select(Response.id).where(Response.run_id == run_id, Response.submission_key.in_(keys))
                 ).all()
                 _delete_responses(ids)
+                answer_counts.remove_equality(db.session.connection(), equality_ids)
                 _delete(EqualityAnswer, EqualityAnswer.monitoring_id.in_(equality_ids))
                 _delete(
                     EqualityMonitoring, EqualityMonitoring.id.in_(equality_ids), EqualityMonitoring.run_id == run_id
@@ -1013,6 +1035,7 @@ class _Writer:
             monitoring = select(EqualityMonitoring.id).where(EqualityMonitoring.run_id == run_id)
             _delete(EqualityAnswer, EqualityAnswer.monitoring_id.in_(monitoring))
             _delete(EqualityMonitoring, EqualityMonitoring.run_id == run_id)
+            _delete(AnswerCount, AnswerCount.run_id == run_id)
             _delete(SurveyRun, SurveyRun.id == run_id)
             if wave_id is not None and not db.session.scalar(select(func.count()).where(SurveyRun.wave_id == wave_id)):
                 _delete(Wave, Wave.id == wave_id)
@@ -1068,6 +1091,8 @@ def _delete(model, *where) -> None:
 
 
 def _delete_responses(ids: list[int]) -> None:
+    """Delete these responses with their answers, taking their counts away in the same transaction."""
     if ids:
+        answer_counts.remove_responses(db.session.connection(), ids)
         _delete(Answer, Answer.response_id.in_(ids))
         _delete(Response, Response.id.in_(ids))

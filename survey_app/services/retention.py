@@ -1,8 +1,9 @@
 """Deleting individual responses at the end of their retention period, keeping counts.
 
 A run's responses are kept for ``retention_months`` months after it closes.
-After that, ``apply`` first adds their counts to ``retained_count`` (worked
-out by GROUP BY in the database), then deletes the responses with their
+After that, ``apply`` keeps their counts (already in ``answer_count``, kept
+up to date with every response: it marks the run's rows as retained, so that
+they are never counted again), then deletes the responses with their
 answers, the run's equality monitoring records and its invitations (with
 their email addresses and link tokens), in one transaction per run, so
 counts are never kept without the deletion or the other way round. Running
@@ -12,43 +13,32 @@ it again finds nothing left to delete, and changes nothing.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, distinct, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, func, select
 
-from questionnaires import Questionnaire
-from questionnaires.schema import Section
+from analysis.measures_file import MeasuresFileError
 
 from ..database import begin_write
 from ..extensions import db
 from ..models import (
     Answer,
     Draft,
-    EqualityAnswer,
     EqualityMonitoring,
     Invitation,
     Response,
-    RetainedCount,
     SignInFailure,
     SurveyRun,
     utcnow,
 )
-from . import audit, measure_counts
-from .exports import exported_questions
+from . import answer_counts, audit
 from .measures import measure_set
 from .questionnaires import library as questionnaire_library
-from .questionnaires import questionnaire_of
-from .uk_time import uk_month
 
 # Failed sign-ins only slow down guessing for a while; older ones serve no purpose.
 SIGN_IN_FAILURES_KEPT = timedelta(days=1)
 ACTOR = "the retention command"
-
-# (month, question key, value, group key, group value)
-CountKey = tuple[date, str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,8 @@ def _retain_run(run_id: int, now: datetime) -> RunRetention | None:
     if outcome is None:
         db.session.rollback()
         return None
-    kept = _keep_counts(run, _counts(run, questionnaire_of(run.questionnaire_version)))
+    # Its counts are already in answer_count: they are kept as retained, and are never counted again.
+    kept = answer_counts.retain_run(db.session.connection(), run.id, _recounted_measures(run))
     _delete_run_rows(run.id)
     audit.record(
         "retention_applied",
@@ -140,132 +131,21 @@ def _retain_run(run_id: int, now: datetime) -> RunRetention | None:
     return outcome
 
 
-def _counts(run: SurveyRun, questionnaire: Questionnaire) -> dict[CountKey, int]:
-    """Every count to keep, by month, question, value and group, all worked out in the database."""
-    counted = [question.key for question in exported_questions(questionnaire) if question.type.is_choice]
-    groups = [
-        question.key
-        for question in questionnaire.questions
-        if question.section is Section.CONTEXT and question.type.is_choice
-    ]
-    counts: dict[CountKey, int] = {}
-    for rows in (
-        _response_counts(run.id),
-        _response_counts_by_group(run.id, groups),
-        _answer_counts(run.id, counted),
-        _answer_counts_by_group(run.id, counted, groups),
-        _equality_counts(run.id),
-        _measure_counts(run, questionnaire, groups),
-    ):
-        for year, month, question_key, value, group_key, group_value, count in rows:
-            key = (date(int(year), int(month), 1), question_key, value, group_key, group_value)
-            counts[key] = counts.get(key, 0) + count
-    return counts
-
-
-def _year_month(column) -> tuple:
-    """The UK month of a time, as (year, month) columns: measures count by UK month."""
-    month = uk_month(column)
-    return func.substr(month, 1, 4), func.substr(month, 6, 2)
-
-
-def _response_counts(run_id: int) -> Iterable[tuple]:
-    year, month = _year_month(Response.submitted_at)
-    rows = db.session.execute(select(year, month, func.count()).where(Response.run_id == run_id).group_by(year, month))
-    return ((y, m, "", "", "", "", count) for y, m, count in rows)
-
-
-def _response_counts_by_group(run_id: int, groups: list[str]) -> Iterable[tuple]:
-    year, month = _year_month(Answer.submitted_at)
-    rows = db.session.execute(
-        select(year, month, Answer.question_key, Answer.value, func.count(distinct(Answer.response_id)))
-        .where(Answer.run_id == run_id, Answer.question_key.in_(groups))
-        .group_by(year, month, Answer.question_key, Answer.value)
-    )
-    return ((y, m, "", "", key, value, count) for y, m, key, value, count in rows)
-
-
-def _answer_counts(run_id: int, counted: list[str]) -> Iterable[tuple]:
-    year, month = _year_month(Answer.submitted_at)
-    rows = db.session.execute(
-        select(year, month, Answer.question_key, Answer.value, func.count())
-        .where(Answer.run_id == run_id, Answer.question_key.in_(counted))
-        .group_by(year, month, Answer.question_key, Answer.value)
-    )
-    return ((y, m, key, value, "", "", count) for y, m, key, value, count in rows)
-
-
-def _answer_counts_by_group(run_id: int, counted: list[str], groups: list[str]) -> Iterable[tuple]:
-    answer, group = aliased(Answer), aliased(Answer)
-    year, month = _year_month(answer.submitted_at)
-    rows = db.session.execute(
-        select(year, month, answer.question_key, answer.value, group.question_key, group.value, func.count())
-        .join(group, (group.response_id == answer.response_id) & group.question_key.in_(groups))
-        .where(answer.run_id == run_id, answer.question_key.in_(counted))
-        .group_by(year, month, answer.question_key, answer.value, group.question_key, group.value)
-    )
-    return (
-        (y, m, key, value, group_key, group_value, count) for y, m, key, value, group_key, group_value, count in rows
-    )
-
-
-def _equality_counts(run_id: int) -> Iterable[tuple]:
-    rows = db.session.execute(
-        select(EqualityMonitoring.submitted_month, EqualityAnswer.question_key, EqualityAnswer.value, func.count())
-        .join(EqualityAnswer, EqualityAnswer.monitoring_id == EqualityMonitoring.id)
-        .where(EqualityMonitoring.run_id == run_id)
-        .group_by(EqualityMonitoring.submitted_month, EqualityAnswer.question_key, EqualityAnswer.value)
-    )
-    return ((month.year, month.month, key, value, "", "", count) for month, key, value, count in rows)
-
-
-def _measure_counts(run: SurveyRun, questionnaire: Questionnaire, groups: list[str]) -> Iterable[tuple]:
-    """Each measure's own positives and base, for the measures that answer counts cannot give back: a composite,
-    a question with several answers, a filter on a context answer. Worked out now, while whole responses exist."""
-    library = questionnaire_library().questionnaires
-    measures = [
+def _recounted_measures(run: SurveyRun) -> list[answer_counts.ResponseMeasure]:
+    """The measures file's measures counted per response whose counts were made by another definition (or not
+    made): counted again from this run's responses before they go, so that the history kept is by the file's
+    definitions. With a measures file that cannot be read, the counts are kept as they were made."""
+    try:
+        measures = measure_set()
+    except (MeasuresFileError, OSError):
+        return []
+    stored = answer_counts.stored_hashes(db.session.connection())
+    key = run.questionnaire_version.key
+    return [
         measure
-        for measure in measure_counts.survey_measures(measure_set())
-        if questionnaire.key in measure.source.questionnaires and measure_counts.needs_whole_responses(measure, library)
+        for measure in answer_counts.whole_response_measures(measures, questionnaire_library().questionnaires)
+        if key in measure.questionnaires and stored.get(measure.key) != measure.definition_hash
     ]
-    runs = {run_id: info for run_id, info in measure_counts.runs_for([questionnaire.key]).items() if run_id == run.id}
-    if not measures or not runs:
-        return
-    for group in [None, *groups]:
-        counted = measure_counts.buckets(measures, runs, library, None, group, retained=False)
-        for row in counted.itertuples(index=False):
-            key = measure_counts.MEASURE_PREFIX + row.measure
-            year, month = row.month.split("-")
-            group_key, group_value = (group, row.group) if group else ("", "")
-            yield year, month, key, measure_counts.POSITIVE, group_key, group_value, int(row.positives)
-            yield year, month, key, measure_counts.BASE, group_key, group_value, int(row.n)
-
-
-def _keep_counts(run: SurveyRun, counts: dict[CountKey, int]) -> int:
-    """Add the counts to any already kept for the run (by an earlier retention); return how many there are."""
-    existing = {
-        (row.month, row.question_key, row.value, row.group_key, row.group_value): row
-        for row in db.session.scalars(select(RetainedCount).where(RetainedCount.run_id == run.id))
-    }
-    for key, count in counts.items():
-        if key in existing:
-            existing[key].count += count
-            continue
-        month, question_key, value, group_key, group_value = key
-        db.session.add(
-            RetainedCount(
-                run_id=run.id,
-                month=month,
-                question_key=question_key,
-                value=value,
-                group_key=group_key,
-                group_value=group_value,
-                questionnaire_version_id=run.questionnaire_version_id,
-                count=count,
-            )
-        )
-    db.session.flush()
-    return len(counts)
 
 
 def _delete_run_rows(run_id: int) -> None:

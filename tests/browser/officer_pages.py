@@ -24,6 +24,10 @@ from ..stored import store_response
 NOT_PAGES = {
     "officer.run_qr_code",  # an SVG image
     "officer.export_codebook",  # a CSV file
+    "officer.run_results_csv",  # a CSV file of one chart's figures
+    "officer.measures_csv",  # the measures report as CSV
+    "officer.measures_json",  # and as JSON
+    "officer.measure_chart_csv",  # a chart's figures as CSV
 }
 # A plan reference as long as a case management system's can be.
 PLAN_REFERENCE = "EHC-2024-000042-NORTHAMPTONSHIRE"
@@ -85,6 +89,7 @@ def every_officer_page(users) -> dict[str, str]:
         "officer.run": f"/officer/runs/{run}",
         "officer.run_edit": f"/officer/runs/{run}/edit",
         "officer.run_close": f"/officer/runs/{run}/close",
+        "officer.run_results_page": f"/officer/runs/{run}/results",
         "officer.responses": f"/officer/runs/{run}/responses",
         "officer.response": f"/officer/responses/{reference}",
         "officer.comments": f"/officer/runs/{run}/comments",
@@ -105,4 +110,6 @@ def every_officer_page(users) -> dict[str, str]:
         "officer.record": f"/officer/records/{reference}",
         "officer.record_erase": f"/officer/records/{reference}/erase",
         "auth.change_password": "/officer/account/password",
+        "officer.measures": "/officer/measures",
+        "officer.measure": "/officer/measures/pathways_information_good",
     }
